@@ -1,0 +1,60 @@
+"""The local API: every function's routes in one process, on the embedded SQLite database by default.
+
+    python -m devtools.serve          # http://127.0.0.1:8000 (PORT and HOST honoured), docs at /docs
+
+Settings come from the environment and ./.env; none are needed. A SQLite database is migrated on start.
+CORS here follows template.yaml's CorsConfiguration (on AWS, API Gateway answers it).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from devtools import template
+from devtools.functions import function_names, load_function
+from todo_shared.app_factory import create_app
+from todo_shared.settings import Settings, SettingsError, get_settings
+
+
+def build_local_app(settings: Settings) -> FastAPI:
+    app = create_app(*(load_function(name).router for name in function_names()))
+    cors = template.cors(template.project_template())
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.frontend_origins),
+        allow_credentials=cors.allow_credentials,
+        allow_methods=list(cors.allow_methods),
+        allow_headers=list(cors.allow_headers),
+        max_age=cors.max_age,
+    )
+    return app
+
+
+def main() -> int:
+    import uvicorn
+
+    from devtools.migrate import migrate
+
+    try:
+        settings = get_settings()
+        port = int(os.environ.get("PORT", "8000"))
+    except SettingsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except ValueError:
+        print(f"error: PORT must be a number, got {os.environ['PORT']!r}", file=sys.stderr)
+        return 2
+    if settings.database_url.startswith("sqlite"):
+        migrate(settings.database_url)
+    host = os.environ.get("HOST", "127.0.0.1")
+    print(f"Todo API on http://{host}:{port} (docs: http://{host}:{port}/docs)", file=sys.stderr)
+    uvicorn.run(build_local_app(settings), host=host, port=port, log_level="info", proxy_headers=False)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,108 @@
+"""Reads template.yaml: the functions, their HTTP routes and the CORS configuration.
+
+The template is the single source of truth for routes and CORS; the local server, the Lambda test client
+and the drift tests all read it through here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from devtools.paths import ROOT, TEMPLATE_PATH
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """A YAML loader that keeps CloudFormation's short-form tags (!Ref, !Sub, …) as plain data."""
+
+
+def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _tag)
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    method: str
+    path: str  # API Gateway form: /api/tasks/{id}
+    function: str  # the function's folder name under functions/
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        regex = re.sub(r"\{[^}/]+\+\}", ".+", self.path)
+        regex = re.sub(r"\{[^}/]+\}", "[^/]+", regex)
+        return re.compile(f"^{regex}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Cors:
+    allow_origins_parameter: str
+    allow_credentials: bool
+    allow_methods: tuple[str, ...]
+    allow_headers: tuple[str, ...]
+    max_age: int
+
+
+def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as handle:
+        document = yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 (SafeLoader subclass)
+    assert isinstance(document, dict)
+    return document
+
+
+def functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Function folder name → its resource properties."""
+    found: dict[str, dict[str, Any]] = {}
+    for resource in template["Resources"].values():
+        if resource.get("Type") == "AWS::Serverless::Function":
+            properties = resource["Properties"]
+            folder = Path(properties["CodeUri"]).name
+            found[folder] = properties
+    return found
+
+
+def routes(template: dict[str, Any]) -> list[Route]:
+    found = []
+    for folder, properties in functions(template).items():
+        for event in (properties.get("Events") or {}).values():
+            if event.get("Type") == "HttpApi":
+                found.append(Route(event["Properties"]["Method"].upper(), event["Properties"]["Path"], folder))
+    return found
+
+
+def cors(template: dict[str, Any]) -> Cors:
+    for resource in template["Resources"].values():
+        if resource.get("Type") == "AWS::Serverless::HttpApi":
+            config = resource["Properties"]["CorsConfiguration"]
+            return Cors(
+                allow_origins_parameter=config["AllowOrigins"]["Ref"],
+                allow_credentials=bool(config.get("AllowCredentials")),
+                allow_methods=tuple(config["AllowMethods"]),
+                allow_headers=tuple(config["AllowHeaders"]),
+                max_age=int(config["MaxAge"]),
+            )
+    raise LookupError("template.yaml has no AWS::Serverless::HttpApi")
+
+
+@cache
+def project_template() -> dict[str, Any]:
+    return load_template()
+
+
+def function_dir(name: str) -> Path:
+    return ROOT / "functions" / name

@@ -1,0 +1,55 @@
+"""Alembic environment: runs over a connection handed in by devtools.migrate, or the settings' URL.
+
+Migrations go over the direct (non-pooled) host: DDL and Alembic's version bookkeeping do not belong on
+PgBouncer's transaction pool.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alembic import context
+from alembic.autogenerate.api import AutogenContext
+from sqlalchemy import Connection
+
+from todo_shared.models import UTCDateTime
+from todo_shared.database import build_engine
+from todo_shared.settings import get_settings
+from sqlmodel import SQLModel
+
+target_metadata = SQLModel.metadata
+
+
+def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
+    """Write the layer's column types as plain SQLAlchemy types, so migrations never import the app."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying them
+        compare_type=True,
+        render_item=_render_item,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = context.config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    engine = build_engine(get_settings().database_url, keep_connections=False)
+    with engine.connect() as conn:
+        _run(conn)
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline (--sql) migrations are not supported; run them against a database")
+run_migrations_online()

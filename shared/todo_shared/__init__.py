@@ -1,0 +1,1 @@
+"""The Todo API's Lambda layer: everything the functions share."""

@@ -1,0 +1,172 @@
+"""The API's one error shape and the handlers that produce it.
+
+Every error is ``{"detail": "<sentence>", "code": "<snake_case>"}``; validation errors add
+``errors: [{field, message}]`` and are 400, not FastAPI's 422.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from todo_shared.observability import logger
+
+RETRY_AFTER_SECONDS = "5"
+BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+class ErrorBody(BaseModel):
+    detail: str
+    code: str
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ValidationErrorBody(ErrorBody):
+    errors: list[FieldError]
+
+
+class ApiError(Exception):
+    """An expected failure with its status, stable code and human sentence."""
+
+    def __init__(
+        self, status_code: int, code: str, detail: str, *, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(detail)
+        self.status_code = status_code
+        self.code = code
+        self.detail = detail
+        self.headers = dict(headers or {})
+        if status_code == 401:
+            self.headers.update(BEARER_CHALLENGE)
+
+
+class ValidationFailed(ApiError):
+    """A 400 with per-field messages, for checks that run after request parsing."""
+
+    def __init__(self, errors: Sequence[FieldError], detail: str = "The request is not valid.") -> None:
+        super().__init__(400, "validation_error", detail)
+        self.errors = list(errors)
+
+
+def error_response(
+    status_code: int, code: str, detail: str, headers: Mapping[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    return JSONResponse({"detail": detail, "code": code, **extra}, status_code=status_code, headers=headers)
+
+
+def _field_name(location: Sequence[Any]) -> str:
+    parts = [str(part) for part in location]
+    if len(parts) > 1 and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    if error.get("type") == "json_invalid":
+        return "The body is not valid JSON."
+    if error.get("type") == "missing":
+        return "This field is required."
+    return str(error.get("msg", "Invalid value.")).removeprefix("Value error, ")
+
+
+def field_errors(raw_errors: Sequence[Mapping[str, Any]]) -> list[FieldError]:
+    return [FieldError(field=_field_name(error.get("loc", ())), message=_message(error)) for error in raw_errors]
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """True for connection-level failures (retryable), false for errors in our own SQL."""
+    if isinstance(error, PoolTimeoutError):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    if isinstance(error, (InterfaceError, OperationalError)):
+        return True
+    # Server-side SQLSTATE: 08 connection exception, 53 insufficient resources, 57P operator intervention.
+    details = error.orig.args[0] if error.orig is not None and error.orig.args else None
+    sqlstate = str(details.get("C", "")) if isinstance(details, dict) else ""
+    return sqlstate.startswith(("08", "53", "57P"))
+
+
+def _code_for_status(status_code: int) -> str:
+    try:
+        return HTTPStatus(status_code).phrase.lower().replace(" ", "_").replace("-", "_")
+    except ValueError:
+        return "error"
+
+
+async def _api_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ApiError)
+    if isinstance(error, ValidationFailed):
+        return error_response(
+            400, error.code, error.detail, errors=[item.model_dump() for item in error.errors]
+        )
+    return error_response(error.status_code, error.code, error.detail, error.headers)
+
+
+async def _http_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    headers = dict(error.headers or {})
+    if error.status_code == 401:
+        headers.update(BEARER_CHALLENGE)
+    detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
+    if error.status_code == 404 and detail == "Not Found":
+        detail = "Resource not found."
+    elif error.status_code == 405 and detail == "Method Not Allowed":
+        detail = "Method not allowed for this resource."
+    return error_response(error.status_code, _code_for_status(error.status_code), detail, headers)
+
+
+async def _validation_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    errors = field_errors(error.errors())
+    return error_response(
+        400,
+        "validation_error",
+        "The request is not valid.",
+        errors=[item.model_dump() for item in errors],
+    )
+
+
+async def _database_error(_request: Request, error: Exception) -> JSONResponse:
+    if database_unavailable(error):
+        logger.warning("database unavailable", extra={"error_type": type(error).__name__})
+        return error_response(
+            503,
+            "database_unavailable",
+            "The database is unavailable; please retry shortly.",
+            {"Retry-After": RETRY_AFTER_SECONDS},
+        )
+    logger.exception("database error")
+    return error_response(500, "internal_error", "An unexpected error occurred.")
+
+
+def register_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(PoolTimeoutError, _database_error)
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ValidationErrorBody, "description": "The request is not valid."},
+    500: {"model": ErrorBody, "description": "Unexpected server fault."},
+    503: {"model": ErrorBody, "description": "The database is unavailable (see Retry-After)."},
+}

@@ -1,0 +1,44 @@
+"""Wraps an ASGI app as a Lambda handler: Mangum inside Powertools logger, tracer and metrics.
+
+Order, outermost first: the logger (so every line, including the tracer's and the metrics flush, carries
+the API Gateway request id as correlation id), then the tracer (its segment covers the whole invocation),
+then metrics (flushed after the response is built, with the cold-start metric on the first invocation).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from mangum import Mangum
+from starlette.types import ASGIApp
+
+from todo_shared.observability import logger, metrics, tracer
+
+LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+# Most requests add no business metric; the flush would warn on each of them.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+
+def is_http_api_event(event: Any) -> bool:
+    return isinstance(event, dict) and "requestContext" in event and ("rawPath" in event or "path" in event)
+
+
+def make_lambda_handler(app: ASGIApp) -> LambdaHandler:
+    adapter = Mangum(app, lifespan="off")
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+    @tracer.capture_lambda_handler(capture_response=False)  # responses carry tokens: keep them out of X-Ray
+    @metrics.log_metrics(capture_cold_start_metric=True)
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        if not is_http_api_event(event):
+            # Schedules, warmers and test consoles: Mangum would raise on them.
+            logger.warning("ignored a non-HTTP event", extra={"event_type": type(event).__name__})
+            return {"statusCode": 400, "body": '{"detail":"Not an HTTP event.","code":"unsupported_event"}'}
+        return adapter(event, context)
+
+    return handler

@@ -1,0 +1,129 @@
+"""One pure-ASGI middleware for what every response needs.
+
+- a request id (API Gateway's on Lambda, else a sane incoming ``X-Request-ID``, else a new one), echoed in
+  ``X-Request-ID`` and used as the log correlation id;
+- security headers;
+- a request body size limit (413);
+- a last-resort 500 in the API's JSON shape, with the traceback logged, for anything unhandled.
+
+Pure ASGI rather than ``BaseHTTPMiddleware``: it is cheaper, and errors raised inside it keep their shape.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from todo_shared.observability import logger
+
+REQUEST_ID_HEADER = b"x-request-id"
+_SAFE_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:=-]{1,128}$")
+MAX_BODY_BYTES = 64 * 1024
+DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
+
+_SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-resource-policy", b"same-site"),
+)
+_API_ONLY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+    (b"cache-control", b"no-store"),
+)
+_HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
+
+
+def _json_error(status: int, code: str, detail: str) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    body = json.dumps({"detail": detail, "code": code}).encode()
+    return [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())], body
+
+
+def request_id_for(scope: Scope) -> str:
+    event: dict[str, Any] = scope.get("aws.event") or {}
+    from_gateway = (event.get("requestContext") or {}).get("requestId")
+    if isinstance(from_gateway, str) and from_gateway:
+        return from_gateway
+    for name, value in scope.get("headers", ()):
+        if name == REQUEST_ID_HEADER and _SAFE_REQUEST_ID.match(value):
+            return str(value.decode("ascii"))
+    return uuid.uuid4().hex
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = request_id_for(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        logger.set_correlation_id(request_id)
+        extra_headers = [(REQUEST_ID_HEADER, request_id.encode()), *_SECURITY_HEADERS]
+        if scope["path"] not in DOCS_PATHS:
+            extra_headers.extend(_API_ONLY_HEADERS)
+        if scope.get("scheme") == "https":
+            extra_headers.append(_HSTS)
+        response_started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                present = {name.lower() for name, _ in message.get("headers", ())}
+                headers = list(message.get("headers", ()))
+                headers.extend(item for item in extra_headers if item[0] not in present)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        async def send_error(status: int, code: str, detail: str) -> None:
+            headers, body = _json_error(status, code, detail)
+            await send_with_headers({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+
+        declared = self._declared_length(scope)
+        if declared is not None and declared > self.max_body_bytes:
+            await send_error(413, "payload_too_large", f"The body exceeds {self.max_body_bytes} bytes.")
+            return
+
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send_with_headers)
+        except _BodyTooLarge:
+            if not response_started:
+                await send_error(413, "payload_too_large", f"The body exceeds {self.max_body_bytes} bytes.")
+        except Exception:
+            logger.exception("unhandled error", extra={"path": scope.get("path")})
+            if not response_started:
+                await send_error(500, "internal_error", "An unexpected error occurred.")
+
+    @staticmethod
+    def _declared_length(scope: Scope) -> int | None:
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    return int(value)
+                except ValueError:
+                    return None
+        return None

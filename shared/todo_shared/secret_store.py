@@ -1,0 +1,75 @@
+"""Secret references read through Powertools Parameters (cached per container).
+
+A reference is one of:
+  - ``arn:aws:secretsmanager:<region>:<account>:secret:<name>`` or ``secretsmanager:<name>``
+  - ``arn:aws:ssm:<region>:<account>:parameter/<name>`` or ``ssm:/<name>`` (SecureString, decrypted)
+
+A Secrets Manager secret may hold the value itself or a JSON object with the setting's name as a key.
+"""
+
+from __future__ import annotations
+
+import json
+
+# Values are re-read after this many seconds by Powertools; settings themselves are cached per container.
+SECRET_MAX_AGE_SECONDS = 300
+
+
+class SecretStoreError(Exception):
+    """A secret could not be read. The message names the reference, never the value."""
+
+
+def _ssm_name(reference: str) -> str | None:
+    if reference.startswith("ssm:"):
+        return reference.removeprefix("ssm:")
+    if reference.startswith("arn:aws:ssm:") and ":parameter/" in reference:
+        return "/" + reference.split(":parameter/", 1)[1]
+    return None
+
+
+def _secrets_manager_id(reference: str) -> str | None:
+    if reference.startswith("secretsmanager:"):
+        return reference.removeprefix("secretsmanager:")
+    if reference.startswith("arn:aws:secretsmanager:"):
+        return reference
+    return None
+
+
+def _unwrap_json(value: str, setting: str) -> str:
+    if not value.lstrip().startswith("{"):
+        return value
+    try:
+        document = json.loads(value)
+    except ValueError:
+        return value
+    if isinstance(document, dict) and isinstance(document.get(setting), str):
+        return str(document[setting])
+    raise SecretStoreError(f"the secret is a JSON object without a string key {setting!r}")
+
+
+def read_secret(reference: str, *, setting: str) -> str:
+    """Read the secret named by ``reference`` for the setting ``setting``."""
+    # Imported here: only containers that use secret references pay for boto3.
+    from aws_lambda_powertools.utilities import parameters
+
+    ssm_name = _ssm_name(reference)
+    secret_id = _secrets_manager_id(reference)
+    if ssm_name is None and secret_id is None:
+        raise SecretStoreError(
+            f"{reference!r} is not a reference: use arn:aws:secretsmanager:…, secretsmanager:<name>, "
+            "arn:aws:ssm:…:parameter/<name> or ssm:/<name>"
+        )
+    try:
+        if ssm_name is not None:
+            value = parameters.get_parameter(ssm_name, decrypt=True, max_age=SECRET_MAX_AGE_SECONDS)
+        else:
+            assert secret_id is not None
+            value = parameters.get_secret(secret_id, max_age=SECRET_MAX_AGE_SECONDS)
+    except Exception as error:  # boto/botocore errors vary; report the kind, never a value
+        code = getattr(error, "response", {}).get("Error", {}).get("Code") if hasattr(error, "response") else None
+        raise SecretStoreError(f"could not read {reference!r} ({code or type(error).__name__})") from None
+    if isinstance(value, bytes):
+        value = value.decode("utf-8")
+    if not isinstance(value, str) or not value.strip():
+        raise SecretStoreError(f"{reference!r} is empty")
+    return _unwrap_json(value.strip(), setting).strip()

@@ -1,0 +1,212 @@
+"""Settings: environment, a local ``.env``, and in Lambda secrets from Secrets Manager or SSM.
+
+Settings are resolved once per process on first use (``get_settings``) and refuse unsafe values with a
+``SettingsError`` whose message is one line naming the setting.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+Environment = Literal["local", "production"]
+
+MIN_SECRET_BYTES = 32
+# Values copied from examples and guides; refused everywhere but local development.
+PLACEHOLDER_SECRETS = frozenset(
+    {
+        "your-secret-key-min-32-chars-here",
+        "change-me-change-me-change-me-change-me",
+        "changeme-changeme-changeme-changeme",
+    }
+)
+DEFAULT_FRONTEND_ORIGIN = "http://localhost:3000"
+PRODUCTION_MIN_BCRYPT_ROUNDS = 10
+
+
+class SettingsError(Exception):
+    """A missing or unsafe setting. ``str(error)`` is one line that names the setting."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    environment: Environment
+    # repr=False keeps secrets out of logs and tracebacks.
+    database_url: str = field(repr=False)
+    better_auth_secret: str = field(repr=False)
+    better_auth_url: str | None
+    frontend_origins: tuple[str, ...]
+    jwt_expires_minutes: int
+    bcrypt_rounds: int
+    db_timeout_seconds: float
+    db_pool_size: int
+
+    @property
+    def is_local(self) -> bool:
+        return self.environment == "local"
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """Parse a ``KEY=value`` file (comments, ``export`` and surrounding quotes allowed)."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.removeprefix("export ").partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def _default_environment(env: dict[str, str]) -> Environment:
+    return "production" if env.get("AWS_LAMBDA_FUNCTION_NAME") else "local"
+
+
+def _int_setting(env: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _float_setting(env: dict[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _origin(value: str, name: str) -> str:
+    from urllib.parse import urlsplit
+
+    origin = value.strip().rstrip("/")
+    parts = urlsplit(origin)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
+        raise SettingsError(f"{name} must be an origin such as https://app.example.com, got {value!r}")
+    return origin
+
+
+def _local_secret(state_dir: Path) -> str:
+    """A random dev secret, generated once and kept in a git-ignored file."""
+    path = state_dir / "dev-secret"
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(value + "\n")
+    return value
+
+
+def _secret_value(env: dict[str, str], name: str) -> str | None:
+    """``NAME_REF`` (Secrets Manager / SSM reference) wins over the plain ``NAME`` variable."""
+    reference = env.get(f"{name}_REF", "").strip()
+    if reference:
+        from todo_shared.secret_store import SecretStoreError, read_secret
+
+        try:
+            return read_secret(reference, setting=name)
+        except SecretStoreError as error:
+            raise SettingsError(f"{name}_REF: {error}") from None
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Build and validate settings from ``env`` (default: ``os.environ`` over a local ``.env``)."""
+    if env is None:
+        env = dict(os.environ)
+    environment_raw = env.get("ENVIRONMENT", "").strip() or _default_environment(env)
+    if environment_raw not in ("local", "production"):
+        raise SettingsError(f"ENVIRONMENT must be 'local' or 'production', got {environment_raw!r}")
+    environment: Environment = "local" if environment_raw == "local" else "production"
+    state_dir = Path(env.get("LOCAL_STATE_DIR", "").strip() or ".local")
+
+    database_url = _secret_value(env, "DATABASE_URL")
+    if database_url is None:
+        if environment != "local":
+            raise SettingsError("DATABASE_URL is required (or DATABASE_URL_REF naming a secret)")
+        database_url = f"sqlite:///{(state_dir / 'todo.db').resolve()}"
+    from todo_shared.database import DatabaseUrlError, parse_database_url
+
+    try:
+        parse_database_url(database_url)
+    except DatabaseUrlError as error:
+        raise SettingsError(f"DATABASE_URL: {error}") from None
+
+    auth_secret = _secret_value(env, "BETTER_AUTH_SECRET")
+    if auth_secret is None:
+        if environment != "local":
+            raise SettingsError("BETTER_AUTH_SECRET is required (or BETTER_AUTH_SECRET_REF naming a secret)")
+        auth_secret = _local_secret(state_dir)
+    secret_bytes = len(auth_secret.encode("utf-8"))
+    if secret_bytes < MIN_SECRET_BYTES:
+        raise SettingsError(f"BETTER_AUTH_SECRET must be at least {MIN_SECRET_BYTES} bytes, got {secret_bytes}")
+    if environment != "local" and auth_secret in PLACEHOLDER_SECRETS:
+        raise SettingsError("BETTER_AUTH_SECRET is a placeholder from the docs; generate a real one")
+
+    better_auth_url_raw = env.get("BETTER_AUTH_URL", "").strip()
+    better_auth_url = _origin(better_auth_url_raw, "BETTER_AUTH_URL") if better_auth_url_raw else None
+
+    origins = [
+        _origin(item, "FRONTEND_URL")
+        for item in (env.get("FRONTEND_URL") or DEFAULT_FRONTEND_ORIGIN).split(",")
+        if item.strip()
+    ]
+    if environment == "local" and DEFAULT_FRONTEND_ORIGIN not in origins:
+        origins.append(DEFAULT_FRONTEND_ORIGIN)
+
+    bcrypt_rounds = _int_setting(env, "BCRYPT_ROUNDS", 12, 4, 16)
+    if environment != "local" and bcrypt_rounds < PRODUCTION_MIN_BCRYPT_ROUNDS:
+        raise SettingsError(
+            f"BCRYPT_ROUNDS must be at least {PRODUCTION_MIN_BCRYPT_ROUNDS} outside local development, "
+            f"got {bcrypt_rounds}"
+        )
+
+    return Settings(
+        environment=environment,
+        database_url=database_url,
+        better_auth_secret=auth_secret,
+        better_auth_url=better_auth_url,
+        frontend_origins=tuple(dict.fromkeys(origins)),
+        jwt_expires_minutes=_int_setting(env, "JWT_EXPIRES_MINUTES", 1440, 1, 60 * 24 * 30),
+        bcrypt_rounds=bcrypt_rounds,
+        db_timeout_seconds=_float_setting(env, "DATABASE_TIMEOUT_SECONDS", 10.0, 0.5, 60.0),
+        db_pool_size=_int_setting(env, "DATABASE_POOL_SIZE", 1, 1, 50),
+    )
+
+
+def local_environ() -> dict[str, str]:
+    """``os.environ`` over the values of ``./.env`` or ``$ENV_FILE`` (real environment variables win)."""
+    return {**read_dotenv(Path(os.environ.get("ENV_FILE", ".env"))), **os.environ}
+
+
+@cache
+def get_settings() -> Settings:
+    """The process's settings, resolved on first use and cached (secrets are read once per container)."""
+    env = dict(os.environ)
+    if (env.get("ENVIRONMENT") or _default_environment(env)) == "local":
+        env = local_environ()
+    return load_settings(env)

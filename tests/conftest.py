@@ -1,0 +1,172 @@
+"""Test set-up: isolated settings, the three databases, and the two ways of calling the API.
+
+Every API test runs against each database (SQLite; the real PostgreSQL; PostgreSQL through a real PgBouncer
+in transaction mode) and through each client (in-process ASGI over HTTP; the Lambda handlers with HTTP API
+v2 events routed by template.yaml).
+
+On a machine without PostgreSQL or PgBouncer those tests skip with the reason. With ``CI=true`` or
+``TODO_REQUIRE_POSTGRES=1`` they fail instead, and with ``TODO_REQUIRE_POSTGRES=1`` the run fails unless
+PostgreSQL- and PgBouncer-backed tests actually passed.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+_STATE_DIR = Path(tempfile.mkdtemp(prefix="todo-tests-"))
+TEST_SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
+
+# Before any application import: settings are read lazily, but be explicit about every one of them.
+for _name in ("DATABASE_URL", "DATABASE_URL_REF", "BETTER_AUTH_SECRET_REF", "BETTER_AUTH_URL", "FRONTEND_URL"):
+    os.environ.pop(_name, None)
+os.environ.update(
+    {
+        "ENVIRONMENT": "local",
+        "ENV_FILE": str(_STATE_DIR / "no.env"),
+        "LOCAL_STATE_DIR": str(_STATE_DIR / "state"),
+        "BETTER_AUTH_SECRET": TEST_SECRET,
+        "BCRYPT_ROUNDS": "4",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "TodoApiTests",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+)
+
+from devtools.lambda_transport import LambdaTransport  # noqa: E402
+from devtools.migrate import migrate  # noqa: E402
+from devtools.serve import build_local_app  # noqa: E402
+from tests.support import postgres  # noqa: E402
+from todo_shared.database import reset_engine  # noqa: E402
+from todo_shared.settings import get_settings  # noqa: E402
+
+REQUIRE_POSTGRES = os.environ.get("TODO_REQUIRE_POSTGRES") == "1" or os.environ.get("CI") == "true"
+BACKENDS = ("sqlite", "postgres", "pgbouncer")
+CLIENTS = ("asgi", "lambda")
+
+
+def reset_app_state() -> None:
+    """Forget cached settings and the engine (after changing the environment)."""
+    get_settings.cache_clear()
+    reset_engine()
+
+
+def use_database(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    reset_app_state()
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str
+    url: str  # what the app uses
+    direct_url: str  # for migrations and checks behind the app's back
+
+
+def _unavailable(reason: str) -> None:
+    if REQUIRE_POSTGRES:
+        pytest.fail(f"required but unavailable: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this run, migrated, dropped at the end."""
+    reason = postgres.postgres_unavailable_reason()
+    if reason:
+        _unavailable(reason)
+    with postgres.fresh_database() as name:
+        migrate(postgres.direct_url(name))
+        yield name
+
+
+@pytest.fixture(scope="session")
+def pgbouncer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[postgres.PgBouncer]:
+    if postgres.pgbouncer_binary() is None:
+        _unavailable("pgbouncer is not installed (Debian package 'pgbouncer'; .ci/run installs it)")
+    reason = postgres.postgres_unavailable_reason()
+    if reason:
+        _unavailable(reason)
+    with postgres.running_pgbouncer(tmp_path_factory.mktemp("pgbouncer")) as bouncer:
+        yield bouncer
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'todo.db'}"
+        migrate(url)
+        backend = Backend("sqlite", url, url)
+    else:
+        name = request.getfixturevalue("postgres_database")
+        direct = postgres.direct_url(name)
+        if request.param == "postgres":
+            backend = Backend("postgres", direct, direct)
+        else:
+            bouncer: postgres.PgBouncer = request.getfixturevalue("pgbouncer")
+            backend = Backend("pgbouncer", bouncer.url(name), direct)
+    use_database(backend.url)
+    yield backend
+    reset_app_state()
+
+
+@pytest.fixture(params=CLIENTS)
+def api(request: pytest.FixtureRequest, database: Backend) -> Iterator[httpx.Client]:
+    """A client of the whole API: in-process ASGI, or through the Lambda handlers."""
+    if request.param == "asgi":
+        from starlette.testclient import TestClient
+
+        with TestClient(build_local_app(get_settings()), base_url="http://testserver") as client:
+            yield client
+    else:
+        with httpx.Client(transport=LambdaTransport(), base_url="https://api.example.com") as client:
+            yield client
+
+
+# --- CI guard: PostgreSQL and PgBouncer tests must have run -------------------------------------------
+
+_passed_by_backend: dict[str, int] = dict.fromkeys(BACKENDS, 0)
+
+
+def _backends_of(item: pytest.Item) -> set[str]:
+    used: set[str] = set()
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and callspec.params.get("database") in BACKENDS:
+        used.add(callspec.params["database"])
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if "pgbouncer" in fixtures:
+        used.add("pgbouncer")
+    if "postgres_database" in fixtures and "database" not in fixtures:
+        used.add("postgres")
+    return used
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    report = yield
+    if report.when == "call" and report.passed:
+        for backend in _backends_of(item):
+            _passed_by_backend[backend] += 1
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    counts = ", ".join(f"{name}: {count}" for name, count in _passed_by_backend.items())
+    terminalreporter.write_line(f"database-backed tests passed by backend: {counts}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if os.environ.get("TODO_REQUIRE_POSTGRES") != "1" or exitstatus != 0:
+        return
+    missing = [name for name in ("postgres", "pgbouncer") if _passed_by_backend[name] == 0]
+    if missing:
+        print(f"\nerror: no {' or '.join(missing)} test passed, but TODO_REQUIRE_POSTGRES=1")
+        session.exitstatus = 1
