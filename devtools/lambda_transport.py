@@ -42,13 +42,17 @@ class LambdaTransport(httpx.BaseTransport):
         route = match_route(self.routes, request.method, path)
         if route is None:
             body = json.dumps({"message": "Not Found"}).encode()
-            return httpx.Response(404, headers={"content-type": "application/json"}, content=body, request=request)
+            return httpx.Response(
+                404, headers={"content-type": "application/json"}, content=body, request=request
+            )
         event = http_api_event(
             method=request.method,
             path=path,
             route=route,
             query=request.url.query.decode("ascii"),
-            headers=[(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw],
+            headers=[
+                (name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw
+            ],
             body=request.read(),
             domain=request.url.host,
         )

@@ -1,7 +1,7 @@
 """Apply the Alembic migrations to a database.
 
-    python -m devtools.migrate                          # the configured DATABASE_URL (local SQLite by default)
-    python -m devtools.migrate --database-url URL       # e.g. Neon's *direct* (non-pooler) URL
+    python -m devtools.migrate                     # the configured DATABASE_URL (local SQLite by default)
+    python -m devtools.migrate --database-url URL  # e.g. Neon's *direct* (non-pooler) URL
 
 Exits 2 with one line when the URL or settings are unusable.
 """
@@ -37,7 +37,9 @@ def migrate(database_url: str, revision: str = "head") -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--database-url", help="database to migrate (default: the configured DATABASE_URL)")
     parser.add_argument("--revision", default="head")
     args = parser.parse_args(argv)

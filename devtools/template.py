@@ -81,7 +81,9 @@ def routes(template: dict[str, Any]) -> list[Route]:
     for folder, properties in functions(template).items():
         for event in (properties.get("Events") or {}).values():
             if event.get("Type") == "HttpApi":
-                found.append(Route(event["Properties"]["Method"].upper(), event["Properties"]["Path"], folder))
+                found.append(
+                    Route(event["Properties"]["Method"].upper(), event["Properties"]["Path"], folder)
+                )
     return found
 
 

@@ -6,21 +6,21 @@ PgBouncer's transaction pool.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
-
-from todo_shared.models import UTCDateTime
-from todo_shared.database import build_engine
-from todo_shared.settings import get_settings
 from sqlmodel import SQLModel
+
+from todo_shared.database import build_engine
+from todo_shared.models import UTCDateTime
+from todo_shared.settings import get_settings
 
 target_metadata = SQLModel.metadata
 
 
-def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
+def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """Write the layer's column types as plain SQLAlchemy types, so migrations never import the app."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

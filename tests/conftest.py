@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +24,13 @@ _STATE_DIR = Path(tempfile.mkdtemp(prefix="todo-tests-"))
 TEST_SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
 
 # Before any application import: settings are read lazily, but be explicit about every one of them.
-for _name in ("DATABASE_URL", "DATABASE_URL_REF", "BETTER_AUTH_SECRET_REF", "BETTER_AUTH_URL", "FRONTEND_URL"):
+for _name in (
+    "DATABASE_URL",
+    "DATABASE_URL_REF",
+    "BETTER_AUTH_SECRET_REF",
+    "BETTER_AUTH_URL",
+    "FRONTEND_URL",
+):
     os.environ.pop(_name, None)
 os.environ.update(
     {
@@ -150,7 +156,9 @@ def _backends_of(item: pytest.Item) -> set[str]:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     if report.when == "call" and report.passed:
         for backend in _backends_of(item):

@@ -34,4 +34,7 @@ def test_method_not_allowed_is_json(api: httpx.Client) -> None:
         assert response.json() == {"message": "Not Found"}
     else:
         assert response.status_code == 405
-        assert response.json() == {"detail": "Method not allowed for this resource.", "code": "method_not_allowed"}
+        assert response.json() == {
+            "detail": "Method not allowed for this resource.",
+            "code": "method_not_allowed",
+        }

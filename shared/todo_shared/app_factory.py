@@ -21,7 +21,9 @@ def _openapi_with_400(app: FastAPI) -> dict[str, Any]:
     schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     for model in (ErrorBody, ValidationErrorBody):
-        components.setdefault(model.__name__, model.model_json_schema(ref_template="#/components/schemas/{model}"))
+        components.setdefault(
+            model.__name__, model.model_json_schema(ref_template="#/components/schemas/{model}")
+        )
     for methods in schema.get("paths", {}).values():
         for operation in methods.values():
             responses = operation.get("responses", {})

@@ -53,7 +53,7 @@ class ApiError(Exception):
             self.headers.update(BEARER_CHALLENGE)
 
 
-class ValidationFailed(ApiError):
+class FieldValidationError(ApiError):
     """A 400 with per-field messages, for checks that run after request parsing."""
 
     def __init__(self, errors: Sequence[FieldError], detail: str = "The request is not valid.") -> None:
@@ -83,7 +83,9 @@ def _message(error: Mapping[str, Any]) -> str:
 
 
 def field_errors(raw_errors: Sequence[Mapping[str, Any]]) -> list[FieldError]:
-    return [FieldError(field=_field_name(error.get("loc", ())), message=_message(error)) for error in raw_errors]
+    return [
+        FieldError(field=_field_name(error.get("loc", ())), message=_message(error)) for error in raw_errors
+    ]
 
 
 def database_unavailable(error: BaseException) -> bool:
@@ -113,7 +115,7 @@ def _code_for_status(status_code: int) -> str:
 
 async def _api_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ApiError)
-    if isinstance(error, ValidationFailed):
+    if isinstance(error, FieldValidationError):
         return error_response(
             400, error.code, error.detail, errors=[item.model_dump() for item in error.errors]
         )

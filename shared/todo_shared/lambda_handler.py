@@ -29,7 +29,7 @@ def is_http_api_event(event: Any) -> bool:
 
 
 def make_lambda_handler(app: ASGIApp) -> LambdaHandler:
-    adapter = Mangum(app, lifespan="off")
+    adapter = Mangum(app, lifespan="off")  # type: ignore[arg-type]  # Starlette and Mangum spell ASGI apart
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
     @tracer.capture_lambda_handler(capture_response=False)  # responses carry tokens: keep them out of X-Ray
@@ -39,6 +39,6 @@ def make_lambda_handler(app: ASGIApp) -> LambdaHandler:
             # Schedules, warmers and test consoles: Mangum would raise on them.
             logger.warning("ignored a non-HTTP event", extra={"event_type": type(event).__name__})
             return {"statusCode": 400, "body": '{"detail":"Not an HTTP event.","code":"unsupported_event"}'}
-        return adapter(event, context)
+        return adapter(event, context)  # type: ignore[arg-type]  # Powertools and Mangum type the context apart
 
-    return handler
+    return handler  # type: ignore[no-any-return]  # the Powertools decorators are untyped

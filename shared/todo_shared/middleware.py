@@ -54,7 +54,7 @@ def request_id_for(scope: Scope) -> str:
     return uuid.uuid4().hex
 
 
-class _BodyTooLarge(Exception):
+class _BodyTooLargeError(Exception):
     pass
 
 
@@ -105,12 +105,12 @@ class RequestContextMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
-                    raise _BodyTooLarge
+                    raise _BodyTooLargeError
             return message
 
         try:
             await self.app(scope, limited_receive, send_with_headers)
-        except _BodyTooLarge:
+        except _BodyTooLargeError:
             if not response_started:
                 await send_error(413, "payload_too_large", f"The body exceeds {self.max_body_bytes} bytes.")
         except Exception:

@@ -66,7 +66,11 @@ def read_secret(reference: str, *, setting: str) -> str:
             assert secret_id is not None
             value = parameters.get_secret(secret_id, max_age=SECRET_MAX_AGE_SECONDS)
     except Exception as error:  # boto/botocore errors vary; report the kind, never a value
-        code = getattr(error, "response", {}).get("Error", {}).get("Code") if hasattr(error, "response") else None
+        code = (
+            getattr(error, "response", {}).get("Error", {}).get("Code")
+            if hasattr(error, "response")
+            else None
+        )
         raise SecretStoreError(f"could not read {reference!r} ({code or type(error).__name__})") from None
     if isinstance(value, bytes):
         value = value.decode("utf-8")

@@ -163,7 +163,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         auth_secret = _local_secret(state_dir)
     secret_bytes = len(auth_secret.encode("utf-8"))
     if secret_bytes < MIN_SECRET_BYTES:
-        raise SettingsError(f"BETTER_AUTH_SECRET must be at least {MIN_SECRET_BYTES} bytes, got {secret_bytes}")
+        raise SettingsError(
+            f"BETTER_AUTH_SECRET must be at least {MIN_SECRET_BYTES} bytes, got {secret_bytes}"
+        )
     if environment != "local" and auth_secret in PLACEHOLDER_SECRETS:
         raise SettingsError("BETTER_AUTH_SECRET is a placeholder from the docs; generate a real one")
 

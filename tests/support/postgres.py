@@ -105,7 +105,9 @@ def _spawn(config_path: Path) -> subprocess.Popen[bytes]:
     if os.geteuid() == 0:  # PgBouncer refuses to run as root
         command += ["-u", "postgres"]
     return subprocess.Popen(
-        [*command, str(config_path)], stdout=subprocess.DEVNULL, stderr=(config_path.parent / "log").open("ab")
+        [*command, str(config_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=(config_path.parent / "log").open("ab"),
     )
 
 
