@@ -47,6 +47,17 @@ def _unwrap_json(value: str, setting: str) -> str:
     raise SecretStoreError(f"the secret is a JSON object without a string key {setting!r}")
 
 
+def _error_kind(error: BaseException) -> str:
+    """AWS's error code (Powertools wraps the botocore error), else the exception's class name."""
+    current: BaseException | None = error
+    while current is not None:
+        response = getattr(current, "response", None)
+        if isinstance(response, dict) and response.get("Error", {}).get("Code"):
+            return str(response["Error"]["Code"])
+        current = current.__cause__ or current.__context__
+    return type(error).__name__
+
+
 def read_secret(reference: str, *, setting: str) -> str:
     """Read the secret named by ``reference`` for the setting ``setting``."""
     # Imported here: only containers that use secret references pay for boto3.
@@ -66,12 +77,7 @@ def read_secret(reference: str, *, setting: str) -> str:
             assert secret_id is not None
             value = parameters.get_secret(secret_id, max_age=SECRET_MAX_AGE_SECONDS)
     except Exception as error:  # boto/botocore errors vary; report the kind, never a value
-        code = (
-            getattr(error, "response", {}).get("Error", {}).get("Code")
-            if hasattr(error, "response")
-            else None
-        )
-        raise SecretStoreError(f"could not read {reference!r} ({code or type(error).__name__})") from None
+        raise SecretStoreError(f"could not read {reference!r} ({_error_kind(error)})") from None
     if isinstance(value, bytes):
         value = value.decode("utf-8")
     if not isinstance(value, str) or not value.strip():

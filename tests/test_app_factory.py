@@ -1,0 +1,161 @@
+"""The app factory's error shape, middleware and Lambda wrapping, on a small app built from the factory."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from starlette.testclient import TestClient
+
+from devtools.lambda_events import FakeLambdaContext, http_api_event
+from devtools.template import Route
+from tests.conftest import reset_app_state, use_database
+from tests.support.logs import capture_logs
+from todo_shared.app_factory import create_app
+from todo_shared.dependencies import SessionDep
+from todo_shared.lambda_handler import make_lambda_handler
+
+router = APIRouter()
+
+
+class Payload(BaseModel):
+    title: str = Field(min_length=1)
+    count: int
+
+
+@router.post("/echo")
+def echo(payload: Payload) -> Payload:
+    return payload
+
+
+@router.get("/boom")
+def boom() -> None:
+    raise RuntimeError("secret internals: SELECT password FROM users")
+
+
+@router.get("/db")
+def touch_database(session: SessionDep) -> dict[str, str]:
+    session.connection()
+    return {"ok": "yes"}
+
+
+app = create_app(router)
+handler = make_lambda_handler(app)
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def test_validation_errors_are_400_with_fields(client: TestClient) -> None:
+    response = client.post("/echo", json={"title": "", "count": "many"})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "validation_error"
+    assert body["detail"] == "The request is not valid."
+    assert {error["field"] for error in body["errors"]} == {"title", "count"}
+
+
+def test_invalid_json_is_400(client: TestClient) -> None:
+    response = client.post("/echo", content=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"] == "The body is not valid JSON."
+
+
+def test_missing_body_names_the_fields(client: TestClient) -> None:
+    response = client.post("/echo")
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"field": "body", "message": "This field is required."}]
+
+
+def test_unexpected_error_is_a_generic_500_without_internals(client: TestClient) -> None:
+    with capture_logs() as logs:
+        response = client.get("/boom")
+    assert response.status_code == 500
+    assert response.json() == {"detail": "An unexpected error occurred.", "code": "internal_error"}
+    assert "SELECT" not in response.text
+    assert response.headers["x-request-id"]
+    assert "RuntimeError" in logs.text  # the traceback is logged, not returned
+
+
+def test_body_over_the_limit_is_413(client: TestClient) -> None:
+    response = client.post(
+        "/echo", content=b"x" * (64 * 1024 + 1), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
+
+
+def test_unreachable_database_is_503_with_retry_after(client: TestClient) -> None:
+    use_database("postgresql://postgres@127.0.0.1:9/nowhere?connect_timeout=2")
+    try:
+        response = client.get("/db")
+    finally:
+        reset_app_state()
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert response.json() == {
+        "detail": "The database is unavailable; please retry shortly.",
+        "code": "database_unavailable",
+    }
+
+
+def test_sane_incoming_request_id_is_kept_and_unsafe_one_replaced(client: TestClient) -> None:
+    assert client.get("/nope", headers={"x-request-id": "abc-123"}).headers["x-request-id"] == "abc-123"
+    replaced = client.get("/nope", headers={"x-request-id": "bad id\twith spaces"}).headers["x-request-id"]
+    assert replaced != "bad id\twith spaces"
+
+
+def test_openapi_documents_400_not_422(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    responses = schema["paths"]["/echo"]["post"]["responses"]
+    assert "422" not in responses
+    assert responses["400"]["content"]["application/json"]["schema"]["$ref"].endswith("ValidationErrorBody")
+
+
+def _invoke(method: str, path: str, body: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    raw = json.dumps(body).encode() if body is not None else b""
+    event = http_api_event(
+        method=method,
+        path=path,
+        route=Route(method, path, "test"),
+        headers=[("content-type", "application/json")],
+        body=raw,
+    )
+    return event, handler(event, FakeLambdaContext())
+
+
+def test_handler_logs_carry_the_api_gateway_request_id() -> None:
+    with capture_logs() as logs:
+        event, result = _invoke("GET", "/boom")
+    assert result["statusCode"] == 500
+    request_id = event["requestContext"]["requestId"]
+    assert result["headers"]["x-request-id"] == request_id
+    error_lines = [line for line in logs.records if line.get("message") == "unhandled error"]
+    assert error_lines
+    assert error_lines[0]["correlation_id"] == request_id
+    assert error_lines[0]["level"] == "ERROR"
+
+
+def test_handler_emits_the_cold_start_metric_once(capsys: pytest.CaptureFixture[str]) -> None:
+    fresh = make_lambda_handler(app)
+    from aws_lambda_powertools.metrics.provider import cold_start
+
+    cold_start.is_cold_start = True
+    event = http_api_event(method="GET", path="/nope", route=None)
+    fresh(event, FakeLambdaContext())
+    fresh(event, FakeLambdaContext())
+    metric_lines = [line for line in capsys.readouterr().out.splitlines() if '"ColdStart"' in line]
+    assert len(metric_lines) == 1
+
+
+def test_non_http_event_is_refused_without_raising() -> None:
+    result = handler({"source": "aws.events", "detail-type": "Scheduled Event"}, FakeLambdaContext())
+    assert result["statusCode"] == 400
+    assert json.loads(result["body"])["code"] == "unsupported_event"

@@ -1,0 +1,164 @@
+"""Settings: defaults for local runs, refusal of unsafe values with one line naming the setting."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from devtools.paths import ROOT
+from todo_shared.settings import SettingsError, load_settings, read_dotenv
+
+GOOD_SECRET = "x" * 32
+NEON_URL = (
+    "postgresql://alex:AbC123dEf@ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech/dbname"
+    "?sslmode=require&channel_binding=require"
+)
+
+
+def test_local_run_needs_no_settings(tmp_path: Path) -> None:
+    settings = load_settings({"LOCAL_STATE_DIR": str(tmp_path)})
+    assert settings.environment == "local"
+    assert settings.database_url == f"sqlite:///{(tmp_path / 'todo.db').resolve()}"
+    assert len(settings.better_auth_secret.encode()) >= 32
+    assert settings.frontend_origins == ("http://localhost:3000",)
+    assert settings.jwt_expires_minutes == 1440
+
+
+def test_local_dev_secret_is_generated_once_and_kept_private(tmp_path: Path) -> None:
+    first = load_settings({"LOCAL_STATE_DIR": str(tmp_path)}).better_auth_secret
+    second = load_settings({"LOCAL_STATE_DIR": str(tmp_path)}).better_auth_secret
+    assert first == second
+    mode = stat.S_IMODE((tmp_path / "dev-secret").stat().st_mode)
+    assert mode == 0o600
+
+
+def test_lambda_defaults_to_production_and_requires_database_url() -> None:
+    with pytest.raises(SettingsError, match=r"^DATABASE_URL is required"):
+        load_settings({"AWS_LAMBDA_FUNCTION_NAME": "tasks", "BETTER_AUTH_SECRET": GOOD_SECRET})
+
+
+def test_production_requires_the_secret() -> None:
+    with pytest.raises(SettingsError, match=r"^BETTER_AUTH_SECRET is required"):
+        load_settings({"ENVIRONMENT": "production", "DATABASE_URL": NEON_URL})
+
+
+@pytest.mark.parametrize("environment", ["local", "production"])
+def test_short_secret_is_refused_everywhere(environment: str, tmp_path: Path) -> None:
+    env = {"ENVIRONMENT": environment, "DATABASE_URL": NEON_URL, "BETTER_AUTH_SECRET": "too-short"}
+    with pytest.raises(SettingsError, match=r"^BETTER_AUTH_SECRET must be at least 32 bytes, got 9$"):
+        load_settings(env)
+
+
+def test_placeholder_secret_is_refused_outside_local_dev(tmp_path: Path) -> None:
+    placeholder = "your-secret-key-min-32-chars-here"
+    env = {"DATABASE_URL": NEON_URL, "BETTER_AUTH_SECRET": placeholder, "LOCAL_STATE_DIR": str(tmp_path)}
+    assert load_settings({**env, "ENVIRONMENT": "local"}).better_auth_secret == placeholder
+    with pytest.raises(SettingsError, match="placeholder"):
+        load_settings({**env, "ENVIRONMENT": "production"})
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("not a url", "not a URL"),
+        ("mysql://user:pw@host/db", "unsupported scheme 'mysql'"),
+        ("postgresql://user:pw@host/db?sslmode=bogus", "unsupported sslmode 'bogus'"),
+        ("postgresql://user:pw@host/db?options=-c%20statement_timeout%3D5", "unsupported query parameter"),
+        ("postgresql://user:pw@/db", "needs a host"),
+        ("sqlite://", "needs a file path"),
+    ],
+)
+def test_unusable_database_url_is_named(url: str, message: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"ENVIRONMENT": "production", "DATABASE_URL": url, "BETTER_AUTH_SECRET": GOOD_SECRET})
+    assert str(caught.value).startswith("DATABASE_URL: ")
+    assert message in str(caught.value)
+    assert "pw" not in str(caught.value)
+
+
+def test_frontend_origins_are_parsed_and_localhost_is_allowed_in_dev(tmp_path: Path) -> None:
+    settings = load_settings(
+        {"LOCAL_STATE_DIR": str(tmp_path), "FRONTEND_URL": "https://todo.vercel.app/, https://b.example.com"}
+    )
+    assert settings.frontend_origins == (
+        "https://todo.vercel.app",
+        "https://b.example.com",
+        "http://localhost:3000",
+    )
+
+
+def test_frontend_origin_with_a_path_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match=r"^FRONTEND_URL must be an origin"):
+        load_settings({"LOCAL_STATE_DIR": str(tmp_path), "FRONTEND_URL": "https://todo.vercel.app/app"})
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("JWT_EXPIRES_MINUTES", "abc", "JWT_EXPIRES_MINUTES must be a whole number"),
+        ("JWT_EXPIRES_MINUTES", "0", "JWT_EXPIRES_MINUTES must be between 1 and 43200"),
+        ("DATABASE_TIMEOUT_SECONDS", "-1", "DATABASE_TIMEOUT_SECONDS must be between"),
+        ("ENVIRONMENT", "staging", "ENVIRONMENT must be 'local' or 'production'"),
+    ],
+)
+def test_malformed_numbers_and_names_are_refused(name: str, value: str, message: str, tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match=message):
+        load_settings({"LOCAL_STATE_DIR": str(tmp_path), name: value})
+
+
+def test_weak_bcrypt_cost_is_refused_in_production() -> None:
+    env = {"ENVIRONMENT": "production", "DATABASE_URL": NEON_URL, "BETTER_AUTH_SECRET": GOOD_SECRET}
+    assert load_settings({**env, "BCRYPT_ROUNDS": "10"}).bcrypt_rounds == 10
+    with pytest.raises(SettingsError, match=r"^BCRYPT_ROUNDS must be at least 10"):
+        load_settings({**env, "BCRYPT_ROUNDS": "4"})
+
+
+def test_secrets_are_not_in_the_settings_repr() -> None:
+    settings = load_settings(
+        {"ENVIRONMENT": "production", "DATABASE_URL": NEON_URL, "BETTER_AUTH_SECRET": "s3cr3t-" * 6}
+    )
+    assert "AbC123dEf" not in repr(settings)
+    assert "s3cr3t" not in repr(settings)
+
+
+def test_dotenv_parsing(tmp_path: Path) -> None:
+    path = tmp_path / ".env"
+    path.write_text("# comment\nexport A=1\nB='two words'\nC=\"x=y\"\n\nnot a pair\n")
+    assert read_dotenv(path) == {"A": "1", "B": "two words", "C": "x=y"}
+
+
+def _run_server(env_overrides: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = {
+        key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "BETTER_AUTH_SECRET")
+    }
+    env.update({"LOCAL_STATE_DIR": str(tmp_path), "ENV_FILE": str(tmp_path / "none.env"), **env_overrides})
+    return subprocess.run(
+        [sys.executable, "-m", "devtools.serve"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "line"),
+    [
+        ({"BETTER_AUTH_SECRET": "short"}, "error: BETTER_AUTH_SECRET must be at least 32 bytes, got 5"),
+        ({"DATABASE_URL": "postgres//nope"}, "error: DATABASE_URL: not a URL"),
+    ],
+)
+def test_server_start_refuses_bad_settings_with_one_line(
+    overrides: dict[str, str], line: str, tmp_path: Path
+) -> None:
+    result = _run_server(overrides, tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(line)
