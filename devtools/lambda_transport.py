@@ -51,7 +51,8 @@ class LambdaTransport(httpx.BaseTransport):
             route=route,
             query=request.url.query.decode("ascii"),
             headers=[
-                (name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw
+                *((name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw),
+                ("x-forwarded-proto", request.url.scheme),  # API Gateway always says https; locally maybe not
             ],
             body=request.read(),
             domain=request.url.host,
