@@ -106,6 +106,29 @@ def test_unreachable_database_is_503_with_retry_after(client: TestClient) -> Non
     }
 
 
+def test_settings_error_in_lambda_is_a_503_and_one_log_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On Lambda settings are resolved on first use: a bad secret must not become a 500 with a traceback."""
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://user:pw-not-logged@db.example.com/app")
+    monkeypatch.setenv("BETTER_AUTH_SECRET", "short-and-secret")
+    reset_app_state()
+    try:
+        with capture_logs() as logs:
+            _event, result = _invoke("GET", "/db")
+    finally:
+        monkeypatch.undo()
+        reset_app_state()
+    assert result["statusCode"] == 503
+    assert json.loads(result["body"])["code"] == "service_misconfigured"
+    errors = [record for record in logs.records if record["level"] == "ERROR"]
+    assert [record["message"] for record in errors] == [
+        "configuration error: BETTER_AUTH_SECRET must be at least 32 bytes, got 16"
+    ]
+    assert "exception" not in errors[0]
+    assert "short-and-secret" not in logs.text
+    assert "pw-not-logged" not in logs.text
+
+
 def test_sane_incoming_request_id_is_kept_and_unsafe_one_replaced(client: TestClient) -> None:
     assert client.get("/nope", headers={"x-request-id": "abc-123"}).headers["x-request-id"] == "abc-123"
     replaced = client.get("/nope", headers={"x-request-id": "bad id\twith spaces"}).headers["x-request-id"]

@@ -19,6 +19,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from todo_shared.observability import logger
+from todo_shared.settings import SettingsError
 
 RETRY_AFTER_SECONDS = "5"
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
@@ -159,12 +160,24 @@ async def _database_error(_request: Request, error: Exception) -> JSONResponse:
     return error_response(500, "internal_error", "An unexpected error occurred.")
 
 
+async def _settings_error(_request: Request, error: Exception) -> JSONResponse:
+    # One line naming the setting (its message never holds a secret's value), no traceback.
+    logger.error(f"configuration error: {error}")
+    return error_response(
+        503,
+        "service_misconfigured",
+        "The service is not configured correctly; please retry later.",
+        {"Retry-After": RETRY_AFTER_SECONDS},
+    )
+
+
 def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(PoolTimeoutError, _database_error)
+    app.add_exception_handler(SettingsError, _settings_error)
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
