@@ -8,16 +8,25 @@ allow-list, so ``alg: none`` or an HS256 token "signed" with a public key's byte
 
 from __future__ import annotations
 
+import hashlib
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import jwt
+from jwt.exceptions import InvalidSubjectError
 
 ISSUER = "todo-api"
 HMAC_ALGORITHMS = ["HS256"]
 LEEWAY_SECONDS = 30
+MAX_TOKEN_LENGTH = 8192
+MAX_JTI_LENGTH = 64
+# Compact JWS: three base64url segments (the signature may be empty only for alg "none", refused later).
+_COMPACT_JWS = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
+# User ids: ours are UUIDs, Better Auth's 32 alphanumerics; anything printable without spaces, bounded.
+_USER_ID = re.compile(r"^[\x21-\x7e]{1,64}$")
 
 TokenSource = Literal["api", "better_auth"]
 
@@ -46,6 +55,8 @@ class VerifiedToken:
     token_id: str | None  # jti; None for tokens that carry none (Better Auth's)
     expires_at: datetime
     source: TokenSource
+    # What logout stores to revoke exactly this token: its jti, else a digest of its signed part.
+    revocation_key: str
 
 
 def issue_token(
@@ -67,9 +78,11 @@ def issue_token(
 
 
 def unverified_header(token: str) -> dict[str, Any]:
+    if len(token) > MAX_TOKEN_LENGTH or not _COMPACT_JWS.match(token):
+        raise TokenError("malformed")
     try:
         header = jwt.get_unverified_header(token)
-    except jwt.PyJWTError:
+    except (jwt.PyJWTError, ValueError, TypeError, RecursionError):
         raise TokenError("malformed") from None
     if not isinstance(header.get("alg"), str):
         raise TokenError("malformed")
@@ -81,37 +94,77 @@ def _string_claim(claims: dict[str, Any], name: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def claims_to_token(claims: dict[str, Any], source: TokenSource) -> VerifiedToken:
-    user_id = _string_claim(claims, "sub") or _string_claim(claims, "user_id")
-    if user_id is None or len(user_id) > 64:
+def _user_id(claims: dict[str, Any]) -> str:
+    """``sub``, else ``user_id``; each must be a plausible id when present, and they must agree."""
+    present = {name: claims[name] for name in ("sub", "user_id") if claims.get(name) is not None}
+    for value in present.values():
+        if not isinstance(value, str) or not _USER_ID.match(value):
+            raise TokenError("invalid_subject")
+    if len(set(present.values())) > 1:
+        raise TokenError("subject_mismatch")
+    if not present:
         raise TokenError("missing_subject")
+    user_id: str = next(iter(present.values()))
+    return user_id
+
+
+def revocation_key(token: str, claims: dict[str, Any]) -> str:
+    """``jti:<jti>``, or ``sig:<sha256 of header.payload>`` for tokens without a usable jti.
+
+    The digest covers the signed part only: a signature can be re-encoded (spare base64 bits, ECDSA's
+    (r, n-s)) without invalidating it, so hashing the whole string would let a revoked token back in.
+    """
+    jti = claims.get("jti")
+    if isinstance(jti, str) and 0 < len(jti) <= MAX_JTI_LENGTH:
+        return f"jti:{jti}"
+    signed_part = token.rpartition(".")[0]
+    return f"sig:{hashlib.sha256(signed_part.encode('ascii')).hexdigest()}"
+
+
+def claims_to_token(claims: dict[str, Any], source: TokenSource, token: str) -> VerifiedToken:
+    user_id = _user_id(claims)
     exp = claims.get("exp")
-    if not isinstance(exp, int | float):
+    if isinstance(exp, bool) or not isinstance(exp, int | float):
         raise TokenError("missing_expiry")
+    try:
+        expires_at = datetime.fromtimestamp(exp, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise TokenError("invalid_expiry") from None
     return VerifiedToken(
         user_id=user_id,
         email=_string_claim(claims, "email"),
         name=_string_claim(claims, "name"),
         token_id=_string_claim(claims, "jti"),
-        expires_at=datetime.fromtimestamp(exp, UTC),
+        expires_at=expires_at,
         source=source,
+        revocation_key=revocation_key(token, claims),
     )
 
 
-def _decode_error_reason(error: jwt.PyJWTError) -> str:
+def decode_error_reason(error: jwt.PyJWTError) -> str:
     if isinstance(error, jwt.ExpiredSignatureError):
         return "expired"
     if isinstance(error, jwt.ImmatureSignatureError):
         return "not_yet_valid"
     if isinstance(error, jwt.InvalidSignatureError):
         return "bad_signature"
+    if isinstance(error, jwt.InvalidAlgorithmError):
+        return "algorithm_not_allowed"
     if isinstance(error, jwt.InvalidIssuerError):
         return "bad_issuer"
     if isinstance(error, jwt.InvalidAudienceError):
         return "bad_audience"
+    if isinstance(error, InvalidSubjectError):
+        return "invalid_subject"
     if isinstance(error, jwt.MissingRequiredClaimError):
         return f"missing_{error.claim}"
     return "invalid"
+
+
+def token_error(error: jwt.PyJWTError) -> TokenError:
+    if isinstance(error, jwt.ExpiredSignatureError):
+        return TokenError("expired", "Token expired. Please log in again")
+    return TokenError(decode_error_reason(error))
 
 
 def decode_hs256(token: str, secret: str) -> dict[str, Any]:
@@ -121,12 +174,14 @@ def decode_hs256(token: str, secret: str) -> dict[str, Any]:
             secret,
             algorithms=HMAC_ALGORITHMS,
             leeway=LEEWAY_SECONDS,
-            options={"require": ["exp", "iat"], "verify_aud": False, "verify_sub": False},
+            # exp bounds every token; iat/nbf are checked when present. aud and iss belong to whoever
+            # signed with the shared secret (ours: iss "todo-api"), so they are not pinned here.
+            options={"require": ["exp"], "verify_aud": False},
         )
-    except jwt.ExpiredSignatureError:
-        raise TokenError("expired", "Token expired. Please log in again") from None
     except jwt.PyJWTError as error:
-        raise TokenError(_decode_error_reason(error)) from None
+        raise token_error(error) from None
+    except (ValueError, TypeError, RecursionError):
+        raise TokenError("malformed") from None
     return dict(claims)
 
 
@@ -135,9 +190,9 @@ def verify_token(token: str, *, secret: str, better_auth_url: str | None) -> Ver
     header = unverified_header(token)
     algorithm = header["alg"]
     if algorithm in HMAC_ALGORITHMS:
-        return claims_to_token(decode_hs256(token, secret), "api")
+        return claims_to_token(decode_hs256(token, secret), "api", token)
     if better_auth_url is None:
         raise TokenError("unsupported_algorithm")
     from todo_shared.better_auth import decode_better_auth
 
-    return claims_to_token(decode_better_auth(token, header, better_auth_url), "better_auth")
+    return claims_to_token(decode_better_auth(token, header, better_auth_url), "better_auth", token)

@@ -1,0 +1,227 @@
+"""Verification of the JWTs Better Auth's ``jwt`` plugin issues, against its JWKS.
+
+- Keys come from ``<BETTER_AUTH_URL>/api/auth/jwks`` (standard library HTTP, short timeout, size cap) and
+  are cached per container. A token naming an unknown ``kid`` (key rotation) triggers a refetch, at most
+  once every ``MIN_REFETCH_INTERVAL_SECONDS`` per container; the set is also refreshed after
+  ``MAX_CACHE_AGE_SECONDS`` so keys removed from it stop working. A failed fetch keeps the keys it had.
+- Each key type has its own algorithm allow-list (``ALGORITHMS_BY_KEY``), narrowed further by the key's
+  own ``alg`` when it declares one. ``none``, HS* and anything else never reach a key.
+- ``iss`` and ``aud`` must both equal the Better Auth origin; ``exp``, ``iat`` and ``sub`` are required.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+from jwt import PyJWK
+
+from todo_shared.observability import logger
+from todo_shared.tokens import LEEWAY_SECONDS, TokenError, token_error
+
+JWKS_PATH = "/api/auth/jwks"
+FETCH_TIMEOUT_SECONDS = 3.0
+MIN_REFETCH_INTERVAL_SECONDS = 5.0
+MAX_CACHE_AGE_SECONDS = 3600.0
+MAX_JWKS_BYTES = 256 * 1024
+MAX_KID_LENGTH = 256
+
+# (kty, crv) → the algorithms a key of that type may verify. RSA keys have no curve.
+ALGORITHMS_BY_KEY: dict[tuple[str, str | None], frozenset[str]] = {
+    ("OKP", "Ed25519"): frozenset({"EdDSA"}),
+    ("EC", "P-256"): frozenset({"ES256"}),
+    ("EC", "P-521"): frozenset({"ES512"}),
+    ("RSA", None): frozenset({"RS256", "PS256"}),
+}
+ASYMMETRIC_ALGORITHMS = frozenset().union(*ALGORITHMS_BY_KEY.values())
+REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
+_PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+
+# Monotonic clock, replaceable in tests.
+_clock: Callable[[], float] = time.monotonic
+
+
+class JwksFetchError(Exception):
+    """The JWKS could not be fetched or parsed; ``str(error)`` is safe to log."""
+
+
+@dataclass(slots=True)
+class _Key:
+    jwk: dict[str, Any]
+    algorithms: frozenset[str]
+    bound: dict[str, PyJWK] = field(default_factory=dict)
+
+    def for_algorithm(self, algorithm: str) -> PyJWK:
+        """The key bound to ``algorithm`` (PyJWT then refuses a token whose header names another one)."""
+        if algorithm not in self.bound:
+            self.bound[algorithm] = PyJWK(self.jwk, algorithm=algorithm)
+        return self.bound[algorithm]
+
+
+def jwks_url(better_auth_url: str) -> str:
+    return better_auth_url.rstrip("/") + JWKS_PATH
+
+
+def fetch_jwks(url: str, timeout: float) -> list[Any]:
+    """GET ``url`` and return its ``keys`` array. Raises ``JwksFetchError``."""
+    if not url.startswith(("https://", "http://")):
+        raise JwksFetchError("the JWKS URL must be http(s)")
+    request = urllib.request.Request(  # noqa: S310 (scheme checked above)
+        url, headers={"Accept": "application/json", "User-Agent": "todo-api-jwks"}
+    )
+    deadline = _clock() + 2 * timeout
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            if response.status != 200:
+                raise JwksFetchError(f"HTTP {response.status}")
+            chunks: list[bytes] = []
+            size = 0
+            while chunk := response.read(16384):
+                size += len(chunk)
+                if size > MAX_JWKS_BYTES:
+                    raise JwksFetchError("response too large")
+                if _clock() > deadline:
+                    raise JwksFetchError("response too slow")
+                chunks.append(chunk)
+    except urllib.error.HTTPError as error:
+        raise JwksFetchError(f"HTTP {error.code}") from None
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
+        raise JwksFetchError(type(error).__name__) from None
+    try:
+        document = json.loads(b"".join(chunks))
+    except (ValueError, RecursionError):
+        raise JwksFetchError("not JSON") from None
+    keys = document.get("keys") if isinstance(document, dict) else None
+    if not isinstance(keys, list):
+        raise JwksFetchError("no keys array")
+    return keys
+
+
+def parse_key(raw: Any) -> tuple[str, _Key] | None:
+    """A usable public signing key from one JWKS entry, or None (entries we cannot use are skipped)."""
+    if not isinstance(raw, dict):
+        return None
+    kid, kty, crv = raw.get("kid"), raw.get("kty"), raw.get("crv")
+    if not isinstance(kid, str) or not 0 < len(kid) <= MAX_KID_LENGTH or not isinstance(kty, str):
+        return None
+    if crv is not None and not isinstance(crv, str):
+        return None
+    if raw.get("use", "sig") != "sig":
+        return None
+    key_ops = raw.get("key_ops")
+    if key_ops is not None and (not isinstance(key_ops, list) or "verify" not in key_ops):
+        return None
+    allowed = ALGORITHMS_BY_KEY.get((kty, crv if kty != "RSA" else None))
+    if allowed is None or (kty == "RSA" and crv is not None):
+        return None
+    declared = raw.get("alg")
+    if declared is not None:
+        allowed = allowed & {declared} if isinstance(declared, str) else frozenset()
+    if not allowed:
+        return None
+    public = {name: value for name, value in raw.items() if name not in _PRIVATE_MEMBERS}
+    key = _Key(public, frozenset(allowed))
+    try:
+        key.for_algorithm(min(allowed))  # validates the key material once
+    except (jwt.PyJWTError, ValueError, TypeError, KeyError, AttributeError):
+        return None  # whatever a malformed member makes the key loader raise
+    return kid, key
+
+
+class JwksCache:
+    """The keys of one JWKS URL, for one container. Safe to share between threads."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._keys: dict[str, _Key] = {}
+        self._fetched_at: float | None = None
+        self._last_attempt: float | None = None
+        self._lock = threading.Lock()
+
+    def _stale(self) -> bool:
+        return self._fetched_at is None or _clock() - self._fetched_at > MAX_CACHE_AGE_SECONDS
+
+    def key(self, kid: str) -> _Key | None:
+        key = self._keys.get(kid)
+        if key is None or self._stale():
+            self._refresh(kid)
+            key = self._keys.get(kid)
+        return key
+
+    def _refresh(self, kid: str) -> None:
+        with self._lock:
+            if kid in self._keys and not self._stale():
+                return  # another thread fetched it meanwhile
+            now = _clock()
+            if self._last_attempt is not None and now - self._last_attempt < MIN_REFETCH_INTERVAL_SECONDS:
+                return
+            self._last_attempt = now
+            try:
+                raw_keys = fetch_jwks(self.url, FETCH_TIMEOUT_SECONDS)
+            except JwksFetchError as error:
+                logger.warning("JWKS fetch failed", extra={"jwks_url": self.url, "reason": str(error)})
+                return
+            keys = dict(parsed for parsed in map(parse_key, raw_keys) if parsed is not None)
+            if not keys:
+                logger.warning("JWKS has no usable keys", extra={"jwks_url": self.url})
+                return
+            self._keys = keys
+            self._fetched_at = _clock()
+            logger.info("JWKS fetched", extra={"jwks_url": self.url, "kids": sorted(keys)})
+
+
+_caches: dict[str, JwksCache] = {}
+_caches_lock = threading.Lock()
+
+
+def jwks_cache(better_auth_url: str) -> JwksCache:
+    url = jwks_url(better_auth_url)
+    with _caches_lock:
+        cache = _caches.get(url)
+        if cache is None:
+            cache = _caches[url] = JwksCache(url)
+        return cache
+
+
+def clear_jwks_cache() -> None:
+    """Forget every cached key set (tests; a settings change)."""
+    with _caches_lock:
+        _caches.clear()
+
+
+def decode_better_auth(token: str, header: dict[str, Any], better_auth_url: str) -> dict[str, Any]:
+    """Verify a Better Auth token and return its claims; raise ``TokenError``."""
+    algorithm = header.get("alg")
+    if algorithm not in ASYMMETRIC_ALGORITHMS:
+        raise TokenError("algorithm_not_allowed")
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not 0 < len(kid) <= MAX_KID_LENGTH:
+        raise TokenError("missing_kid")
+    key = jwks_cache(better_auth_url).key(kid)
+    if key is None:
+        raise TokenError("unknown_kid")
+    if algorithm not in key.algorithms:
+        raise TokenError("algorithm_not_allowed")
+    try:
+        claims = jwt.decode(
+            token,
+            key.for_algorithm(algorithm),
+            algorithms=[algorithm],
+            leeway=LEEWAY_SECONDS,
+            issuer=better_auth_url,
+            audience=better_auth_url,
+            options={"require": REQUIRED_CLAIMS, "enforce_minimum_key_length": True},
+        )
+    except jwt.PyJWTError as error:
+        raise token_error(error) from None
+    except (ValueError, TypeError, RecursionError):
+        raise TokenError("malformed") from None
+    return dict(claims)

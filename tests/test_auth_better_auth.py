@@ -1,0 +1,181 @@
+"""Better Auth tokens through the API: first sight creates the user, never a merge, logout, key rotation."""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+from sqlmodel import Session, col, func, select
+
+from tests.support.auth import PASSWORD, bearer, run_concurrently, signup, unique_email
+from tests.support.jwks import (
+    BETTER_AUTH_ALGORITHMS,
+    JwksServer,
+    SigningKey,
+    better_auth_claims,
+    better_auth_enabled,
+    make_key,
+    running_jwks_server,
+)
+from tests.support.logs import capture_logs
+from todo_shared import better_auth
+from todo_shared.database import get_engine
+from todo_shared.models import User
+
+
+@pytest.fixture(scope="module")
+def keys() -> dict[str, SigningKey]:
+    return {
+        algorithm: make_key(algorithm, f"api-{algorithm.lower()}") for algorithm in BETTER_AUTH_ALGORITHMS
+    }
+
+
+@pytest.fixture
+def jwks(keys: dict[str, SigningKey]) -> Iterator[JwksServer]:
+    with running_jwks_server() as server:
+        server.serve(*keys.values())
+        with better_auth_enabled(server.origin):
+            yield server
+
+
+def better_auth_id() -> str:
+    return uuid.uuid4().hex  # 32 alphanumerics, like Better Auth's ids
+
+
+def stored_user(user_id: str) -> User | None:
+    with Session(get_engine()) as session:
+        return session.get(User, user_id)
+
+
+def users_with_email(email: str) -> int:
+    with Session(get_engine()) as session:
+        return session.exec(select(func.count()).where(func.lower(col(User.email)) == email.lower())).one()
+
+
+@pytest.mark.parametrize("algorithm", ["EdDSA", "ES256", "RS256"])
+def test_first_sight_creates_the_user_from_the_claims(
+    api: httpx.Client, jwks: JwksServer, keys: dict[str, SigningKey], algorithm: str
+) -> None:
+    sub = better_auth_id()
+    email = unique_email("Better")
+    token = keys[algorithm].sign(better_auth_claims(jwks.origin, sub=sub, email=email.upper(), name=" Bea "))
+    assert stored_user(sub) is None
+    first = api.get("/api/auth/verify", headers=bearer(token))
+    assert first.status_code == 200, first.text
+    assert first.json()["user"] | {"created_at": None} == {
+        "id": sub,
+        "email": email.lower(),
+        "name": "Bea",
+        "created_at": None,
+    }
+    user = stored_user(sub)
+    assert user is not None
+    assert user.password_hash is None
+    again = api.get("/api/auth/verify", headers=bearer(token))
+    assert again.status_code == 200
+    assert again.json()["user"] == first.json()["user"]
+    assert users_with_email(email) == 1
+    # No password: the email/password login refuses, and signing up with the email is a conflict.
+    login = api.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+    assert login.status_code == 401
+    assert signup(api, email).status_code == 409
+
+
+def test_an_email_owned_by_another_account_is_refused_not_merged(
+    api: httpx.Client, jwks: JwksServer, keys: dict[str, SigningKey]
+) -> None:
+    email = unique_email("owner")
+    owner = signup(api, email).json()
+    sub = better_auth_id()
+    token = keys["EdDSA"].sign(better_auth_claims(jwks.origin, sub=sub, email=email.upper()))
+    with capture_logs() as logs:
+        response = api.get("/api/auth/verify", headers=bearer(token))
+    assert response.status_code == 409
+    assert response.json()["code"] == "account_conflict"
+    assert stored_user(sub) is None
+    assert users_with_email(email) == 1
+    owner_token = owner["token"]
+    assert (
+        api.get("/api/auth/verify", headers=bearer(owner_token)).json()["user"]["id"] == owner["user"]["id"]
+    )
+    conflicts = [r for r in logs.records if r.get("reason") == "email_owned_by_other_account"]
+    assert len(conflicts) == 1
+    assert conflicts[0]["user_id"] == sub
+    assert email not in logs.text
+    assert email.upper() not in logs.text
+
+
+@pytest.mark.parametrize(
+    "email", [None, "not-an-email", "a\u0000@example.com"], ids=["none", "invalid", "nul"]
+)
+def test_a_new_user_without_a_usable_email_is_refused(
+    api: httpx.Client, jwks: JwksServer, keys: dict[str, SigningKey], email: str | None
+) -> None:
+    sub = better_auth_id()
+    token = keys["ES512"].sign(better_auth_claims(jwks.origin, sub=sub, email=email))
+    response = api.get("/api/auth/verify", headers=bearer(token))
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert stored_user(sub) is None
+
+
+def test_odd_names_are_cleaned_not_fatal(
+    api: httpx.Client, jwks: JwksServer, keys: dict[str, SigningKey]
+) -> None:
+    sub = better_auth_id()
+    claims = better_auth_claims(jwks.origin, sub=sub, email=unique_email(), name="bad\u0000name")
+    response = api.get("/api/auth/verify", headers=bearer(keys["PS256"].sign(claims)))
+    assert response.status_code == 200
+    assert response.json()["user"]["name"] is None
+
+
+def test_simultaneous_first_requests_create_one_user(
+    api: httpx.Client, jwks: JwksServer, keys: dict[str, SigningKey]
+) -> None:
+    sub = better_auth_id()
+    email = unique_email("simultaneous")
+    token = keys["EdDSA"].sign(better_auth_claims(jwks.origin, sub=sub, email=email))
+    calls: list[Callable[[], httpx.Response]] = [
+        functools.partial(api.get, "/api/auth/verify", headers=bearer(token)) for _ in range(6)
+    ]
+    responses = run_concurrently(calls)
+    assert [response.status_code for response in responses] == [200] * 6, [r.text for r in responses]
+    assert {response.json()["user"]["id"] for response in responses} == {sub}
+    assert users_with_email(email) == 1
+
+
+def test_logout_revokes_a_better_auth_token(
+    api: httpx.Client, jwks: JwksServer, keys: dict[str, SigningKey]
+) -> None:
+    sub = better_auth_id()
+    key = keys["ES256"]
+    token = key.sign(better_auth_claims(jwks.origin, sub=sub, email=unique_email()))
+    other = key.sign(better_auth_claims(jwks.origin, sub=sub, email=unique_email(), lifetime=901))
+    assert api.get("/api/auth/verify", headers=bearer(token)).status_code == 200
+    assert api.post("/api/auth/logout", headers=bearer(token)).status_code == 200
+    assert api.get("/api/auth/verify", headers=bearer(token)).status_code == 401
+    assert api.get("/api/auth/verify", headers=bearer(other)).status_code == 200
+
+
+def test_key_rotation_through_the_api(
+    api: httpx.Client, jwks: JwksServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(better_auth, "MIN_REFETCH_INTERVAL_SECONDS", 0.0)
+    old, new = (
+        make_key("EdDSA", f"old-{uuid.uuid4().hex[:6]}"),
+        make_key("EdDSA", f"new-{uuid.uuid4().hex[:6]}"),
+    )
+    jwks.serve(old)
+    sub = better_auth_id()
+    claims = better_auth_claims(jwks.origin, sub=sub, email=unique_email())
+    assert api.get("/api/auth/verify", headers=bearer(old.sign(claims))).status_code == 200
+    jwks.serve(old, new)  # Better Auth publishes the new key next to the old one
+    assert api.get("/api/auth/verify", headers=bearer(new.sign(claims))).status_code == 200
+    assert api.get("/api/auth/verify", headers=bearer(old.sign(claims))).status_code == 200
+    jwks.serve(new)  # and later withdraws the old one
+    better_auth.clear_jwks_cache()  # (a new container)
+    assert api.get("/api/auth/verify", headers=bearer(old.sign(claims))).status_code == 401
+    assert api.get("/api/auth/verify", headers=bearer(new.sign(claims))).status_code == 200
