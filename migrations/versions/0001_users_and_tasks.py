@@ -44,11 +44,22 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
     )
-    # One index per list ordering, each led by user_id and ending in id (the tie-breaker).
+    # One index per list ordering, each led by user_id and ending in id (the tie-breaker); PostgreSQL scans
+    # them forwards for asc and backwards for desc. Expressions are the list query's, character for character
+    # (todo_shared.models.PRIORITY_IS_HIGH_SQL and the title sort key), or the planner cannot match them.
     op.create_index("ix_tasks_user_created", "tasks", ["user_id", "created_at", "id"])
     op.create_index("ix_tasks_user_updated", "tasks", ["user_id", "updated_at", "id"])
     op.create_index("ix_tasks_user_due", "tasks", ["user_id", "due_date", "id"])
+    # Priority order low < medium < high is (priority = 'high', priority).
+    op.create_index(
+        "ix_tasks_user_priority", "tasks", ["user_id", sa.text("(priority = 'high')"), "priority", "id"]
+    )
     op.create_index("ix_tasks_user_completed", "tasks", ["user_id", "completed", "created_at", "id"])
+    if op.get_bind().dialect.name == "postgresql":
+        # Title order: ASCII case-insensitive, then code point order (as SQLite's lower() and BINARY give).
+        op.create_index(
+            "ix_tasks_user_title", "tasks", ["user_id", sa.text('lower(title COLLATE "C")'), "id"]
+        )
 
 
 def downgrade() -> None:

@@ -6,12 +6,14 @@ PostgreSQL and gives them back with their offset on SQLite, which keeps no zone.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Index, String, func
+from pydantic import ConfigDict, StrictBool, field_validator
+from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Index, String, func, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -78,14 +80,174 @@ class User(SQLModel, table=True):
 Index("uq_users_email_lower", func.lower(User.__table__.c.email), unique=True)  # type: ignore[attr-defined]
 
 
-class Task(SQLModel, table=True):
+# --- Tasks -------------------------------------------------------------------------------------------------
+# The model family (as in the FastAPI full-stack template): TaskBase holds the fields a client writes and the
+# rules they share; TaskCreate (POST), TaskReplace (PUT) and TaskUpdate (PATCH) are request bodies; Task is
+# the table; TaskPublic and TasksPublic are what the API answers.
+
+TITLE_MAX_LENGTH = 200
+DESCRIPTION_MAX_LENGTH = 1000
+# Due dates must fall in this window (UTC). The bounds keep every value representable once converted to
+# any database time zone (pg8000 cannot read back year 10000 or pre-1970 local-mean-time offsets).
+DUE_DATE_MIN = datetime(1970, 1, 1, tzinfo=UTC)
+DUE_DATE_MAX = datetime(9999, 12, 30, 23, 59, 59, 999999, tzinfo=UTC)
+_DUE_DATE_RANGE = "Must be between 1970-01-01 and 9999-12-30 (UTC)."
+# ISO 8601 extended format as browsers and RFC 3339 write it: a date, optionally a time (seconds and up to
+# six fractional digits optional) and an offset (Z or ±HH:MM).
+_ISO_DATE_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"(?:[Tt ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})?)?"
+)
+# Priority order (low < medium < high) is the pair (priority = 'high', priority): false < true, then
+# 'low' < 'medium'. The index and the list query use this same text, so PostgreSQL reads the order from the
+# index (and Alembic compares it: PostgreSQL gives a CASE expression back reformatted).
+PRIORITY_IS_HIGH_SQL = "(priority = 'high')"
+# Request bodies refuse unknown fields (a typo such as "dueDate" must not be dropped silently). SQLModel types
+# model_config as its own TypedDict, which pydantic's ConfigDict does not satisfy.
+_REQUEST_CONFIG = ConfigDict(extra="forbid")
+
+
+def clean_text(value: str) -> str:
+    """Refuse text no column may hold (NUL, unpaired surrogates) and trim surrounding whitespace."""
+    if "\x00" in value:
+        raise ValueError("Must not contain NUL characters.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("Must be valid Unicode text (no unpaired surrogates).") from None
+    return value.strip()
+
+
+def parse_due_date(value: Any) -> datetime | None:
+    """An ISO 8601 string (or a datetime from code) as an aware UTC datetime.
+
+    A date without a time means midnight UTC of that day; a date-time without an offset is taken as UTC.
+    Numbers are refused (no Unix timestamps), as is anything outside ``DUE_DATE_MIN``…``DUE_DATE_MAX``.
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        if _ISO_DATE_TIME.fullmatch(value) is None:
+            raise ValueError("Must be an ISO 8601 date (2026-12-01) or date-time (2026-12-01T17:00:00Z).")
+        try:
+            moment = datetime.fromisoformat(value.upper())
+        except ValueError:
+            raise ValueError("Must be a real calendar date and time of day.") from None
+    else:
+        raise ValueError("Must be an ISO 8601 date or date-time string.")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(_DUE_DATE_RANGE) from None
+    if not DUE_DATE_MIN <= moment <= DUE_DATE_MAX:
+        raise ValueError(_DUE_DATE_RANGE)
+    return moment
+
+
+class TaskBase(SQLModel):
+    """The fields a client writes, and the rules every task body shares."""
+
+    title: str = Field(
+        max_length=TITLE_MAX_LENGTH,
+        description="1–200 characters once surrounding whitespace is trimmed.",
+        schema_extra={"examples": ["Buy milk"]},
+    )
+    description: str | None = Field(
+        default=None,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        description="Up to 1000 characters once trimmed; empty or whitespace-only becomes null.",
+    )
+    completed: StrictBool = Field(default=False, description="A JSON boolean (no 0/1 or strings).")
+    priority: Priority = Field(default=Priority.MEDIUM, sa_type=String(10))
+    due_date: datetime | None = Field(
+        default=None,
+        sa_type=UTCDateTime,
+        description=(
+            "ISO 8601 date or date-time. A date alone means 00:00 UTC that day; a date-time without an "
+            "offset is taken as UTC. Answered in UTC with an offset."
+        ),
+        schema_extra={"examples": ["2026-12-01T17:00:00Z"]},
+    )
+
+    @field_validator("title", mode="before")
+    @classmethod
+    def _clean_title(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value  # the str schema refuses it
+        cleaned = clean_text(value)
+        if not cleaned:
+            raise ValueError("Must not be empty or only whitespace.")
+        return cleaned
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _clean_description(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        return clean_text(value) or None
+
+    @field_validator("due_date", mode="before")
+    @classmethod
+    def _parse_due_date(cls, value: Any) -> Any:
+        return parse_due_date(value)
+
+
+class TaskCreate(TaskBase):
+    """``POST`` body: ``title`` required, the rest optional with their defaults."""
+
+    model_config = _REQUEST_CONFIG  # type: ignore[assignment]
+
+
+class TaskReplace(TaskBase):
+    """``PUT`` body: a full replacement, so every field is required (``description``/``due_date`` may be null)."""
+
+    model_config = _REQUEST_CONFIG  # type: ignore[assignment]
+
+    description: str | None = Field(max_length=DESCRIPTION_MAX_LENGTH)
+    completed: StrictBool
+    priority: Priority
+    due_date: datetime | None
+
+
+class TaskUpdate(TaskBase):
+    """``PATCH`` body: any subset of the fields; ``description`` and ``due_date`` may be set to null."""
+
+    model_config = _REQUEST_CONFIG  # type: ignore[assignment]
+
+    title: str | None = Field(default=None, max_length=TITLE_MAX_LENGTH)  # type: ignore[assignment]
+    completed: StrictBool | None = None  # type: ignore[assignment]
+    priority: Priority | None = None  # type: ignore[assignment]
+
+    @field_validator("title", "completed", "priority", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("Must not be null.")
+        return value
+
+
+class TaskCompletion(SQLModel):
+    """Optional body of ``PATCH …/{id}/complete``: sets the state (no body toggles it)."""
+
+    model_config = _REQUEST_CONFIG  # type: ignore[assignment]
+
+    completed: StrictBool
+
+
+class Task(TaskBase, table=True):
     __tablename__ = "tasks"
     __table_args__ = (
         CheckConstraint("priority IN ('low', 'medium', 'high')", name="ck_tasks_priority"),
-        # The list queries filter by user and sort by one column, ties broken by id.
+        # Each list ordering has an index led by user_id and ending in id (the tie-breaker); PostgreSQL scans
+        # them forwards for asc and backwards for desc. The title index follows the class (it needs columns).
         Index("ix_tasks_user_created", "user_id", "created_at", "id"),
         Index("ix_tasks_user_updated", "user_id", "updated_at", "id"),
         Index("ix_tasks_user_due", "user_id", "due_date", "id"),
+        Index("ix_tasks_user_priority", "user_id", text(PRIORITY_IS_HIGH_SQL), "priority", "id"),
         Index("ix_tasks_user_completed", "user_id", "completed", "created_at", "id"),
     )
 
@@ -93,10 +255,71 @@ class Task(SQLModel, table=True):
     user_id: str = Field(
         sa_column=Column(String(64), ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     )
-    title: str = Field(max_length=200, nullable=False)
-    description: str | None = Field(default=None, max_length=1000)
-    completed: bool = Field(default=False, nullable=False)
-    priority: str = Field(default=Priority.MEDIUM.value, max_length=10, nullable=False)
-    due_date: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
     created_at: datetime = _timestamp_column()
     updated_at: datetime = _timestamp_column()
+
+
+_tasks_table = Task.__table__  # type: ignore[attr-defined]
+# Title order: ASCII case-insensitive, then code point order. PostgreSQL only: SQLite has no "C" collation
+# (its lower() and BINARY give the same order without an index, which is fine for local use).
+Index(
+    "ix_tasks_user_title",
+    _tasks_table.c.user_id,
+    func.lower(_tasks_table.c.title.collate("C")),
+    _tasks_table.c.id,
+).ddl_if(dialect="postgresql")
+
+
+class TaskPublic(TaskBase):
+    """A task as the API answers it; timestamps are UTC with an offset."""
+
+    id: int
+    user_id: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class TasksPublic(SQLModel):
+    """One page of a task list; ``total`` counts every task matching the filters."""
+
+    tasks: list[TaskPublic]
+    total: int
+    limit: int
+    offset: int
+
+
+# --- Authentication state (revocation, login throttling) and the public user shape ------------------------
+
+
+class RevokedToken(SQLModel, table=True):
+    """A token logged out before it expired; kept until it would have expired anyway (then pruned)."""
+
+    __tablename__ = "revoked_tokens"
+    __table_args__ = (Index("ix_revoked_tokens_expires_at", "expires_at"),)
+
+    # "jti:<jti>", or "sig:<sha256 of the signed part>" for tokens without a jti (Better Auth's).
+    token_key: str = Field(primary_key=True, max_length=100)
+    user_id: str = Field(max_length=64, nullable=False)
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    revoked_at: datetime = _timestamp_column()
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Login attempts per email digest or source address in the current fixed window."""
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (Index("ix_login_throttle_window_started_at", "window_started_at"),)
+
+    # "email:<sha256 of the normalised email>" or "ip:<source address>".
+    key: str = Field(primary_key=True, max_length=100)
+    attempts: int = Field(default=0, nullable=False)
+    window_started_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class UserPublic(SQLModel):
+    """A user as the API shows it (never the password hash)."""
+
+    id: str
+    email: str
+    name: str | None
+    created_at: datetime

@@ -1,0 +1,168 @@
+"""Data access for the tasks function. Every statement is scoped to the owner's user id.
+
+Keyword-only functions over a ``Session`` (one short session per request, committed explicitly). A list is
+one statement (the page plus ``count(*) OVER ()``); only an empty page past the first runs a second COUNT.
+Writes lock the row (``SELECT … FOR UPDATE``, a row lock inside the transaction, which is safe through
+PgBouncer's transaction mode), so concurrent toggles and updates of one task serialise on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, UnaryExpression, delete, false, func, literal_column, or_, true
+from sqlalchemy.orm import Mapped
+from sqlmodel import Session, col, select
+
+from todo_shared.models import PRIORITY_IS_HIGH_SQL, Task, TaskCreate, TaskReplace, TaskUpdate, utc_now
+
+StatusFilter = Literal["all", "pending", "completed"]
+SortKey = Literal["created", "updated", "title", "due_date", "priority"]
+SortOrder = Literal["asc", "desc"]
+
+# Task ids are PostgreSQL INTEGERs: a larger id cannot exist, and must not reach the driver (SQLite's
+# overflows past 2**63). No user can own more rows than there are ids, so no offset needs to be larger.
+MAX_TASK_ID = 2**31 - 1
+MAX_OFFSET = MAX_TASK_ID
+# Without an explicit order: newest / most important first; titles A→Z and the soonest due date first.
+DEFAULT_ORDER: dict[SortKey, SortOrder] = {
+    "created": "desc",
+    "updated": "desc",
+    "priority": "desc",
+    "title": "asc",
+    "due_date": "asc",
+}
+LIKE_ESCAPE = "\\"
+
+
+def like_pattern(needle: str) -> str:
+    """``%needle%`` with LIKE's wildcards escaped, so ``%`` and ``_`` in a search match themselves."""
+    escaped = needle.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", r"\%").replace("_", r"\_")
+    return f"%{escaped}%"
+
+
+def _sort_keys(sort: SortKey, dialect: str) -> tuple[ColumnElement[Any] | Mapped[Any], ...]:
+    """The sort key's columns, each matching an index led by user_id (see todo_shared.models)."""
+    if sort == "created":
+        return (col(Task.created_at),)
+    if sort == "updated":
+        return (col(Task.updated_at),)
+    if sort == "due_date":
+        return (col(Task.due_date),)
+    if sort == "title":
+        # ASCII case-insensitive, then code point order: lower() under "C" folds ASCII only on PostgreSQL,
+        # as SQLite's lower() does, and "C"/BINARY compare code points.
+        title = col(Task.title)
+        return (func.lower(title.collate("C") if dialect == "postgresql" else title),)
+    # low < medium < high as (priority = 'high', priority): false < true, then 'low' < 'medium'.
+    return literal_column(PRIORITY_IS_HIGH_SQL), col(Task.priority)
+
+
+def ordering(sort: SortKey, order: SortOrder, dialect: str) -> tuple[UnaryExpression[Any], ...]:
+    """ORDER BY for a list: the sort key, then id, all in one direction (a total, stable order).
+
+    desc is exactly asc reversed. A missing due date sorts after every date: last in asc, first in desc.
+    """
+    columns = (*_sort_keys(sort, dialect), col(Task.id))
+    terms = [column.asc() if order == "asc" else column.desc() for column in columns]
+    if sort == "due_date":
+        # Explicit, as PostgreSQL's default (and SQLite's opposite default) would differ.
+        terms[0] = terms[0].nulls_last() if order == "asc" else terms[0].nulls_first()
+    return tuple(terms)
+
+
+def list_tasks(
+    *,
+    session: Session,
+    owner_id: str,
+    status: StatusFilter,
+    q: str | None,
+    sort: SortKey,
+    order: SortOrder,
+    limit: int,
+    offset: int,
+) -> tuple[list[Task], int]:
+    """One page of the owner's tasks and the number of tasks matching the filters."""
+    conditions: list[ColumnElement[bool]] = [col(Task.user_id) == owner_id]
+    if status == "pending":
+        conditions.append(col(Task.completed) == false())
+    elif status == "completed":
+        conditions.append(col(Task.completed) == true())
+    if q:
+        pattern = like_pattern(q)
+        conditions.append(
+            or_(
+                col(Task.title).ilike(pattern, escape=LIKE_ESCAPE),
+                col(Task.description).ilike(pattern, escape=LIKE_ESCAPE),
+            )
+        )
+    dialect = session.get_bind().dialect.name
+    statement = (
+        select(Task, func.count().over())
+        .where(*conditions)
+        .order_by(*ordering(sort, order, dialect))
+        .limit(limit)
+        .offset(offset)
+    )
+    rows = session.exec(statement).all()
+    if rows:
+        return [task for task, _ in rows], int(rows[0][1])
+    if offset == 0:
+        return [], 0
+    # An empty page past the first: the window count had no row to ride on.
+    total = session.exec(select(func.count()).select_from(Task).where(*conditions)).one()
+    return [], int(total)
+
+
+def get_task(*, session: Session, owner_id: str, task_id: int, for_update: bool = False) -> Task | None:
+    statement = select(Task).where(col(Task.id) == task_id, col(Task.user_id) == owner_id)
+    if for_update:
+        statement = statement.with_for_update()
+    return session.exec(statement).first()
+
+
+def create_task(*, session: Session, owner_id: str, data: TaskCreate) -> Task:
+    now = utc_now()
+    task = Task.model_validate(data, update={"user_id": owner_id, "created_at": now, "updated_at": now})
+    session.add(task)
+    session.commit()
+    return task
+
+
+def next_updated_at(previous: datetime) -> datetime:
+    """Now, but always after ``previous``: ``updated_at`` moves forward even if clocks disagree a little."""
+    now = utc_now()
+    return now if now > previous else previous + timedelta(microseconds=1)
+
+
+def apply_changes(*, session: Session, task: Task, changes: dict[str, Any]) -> Task:
+    """Set the fields that differ and move ``updated_at``; a write that changes nothing leaves it alone."""
+    changed = {name: value for name, value in changes.items() if getattr(task, name) != value}
+    if changed:
+        for name, value in changed.items():
+            setattr(task, name, value)
+        task.updated_at = next_updated_at(task.updated_at)
+        session.add(task)
+    session.commit()
+    return task
+
+
+def replace_task(*, session: Session, task: Task, data: TaskReplace) -> Task:
+    return apply_changes(session=session, task=task, changes=data.model_dump())
+
+
+def update_task(*, session: Session, task: Task, data: TaskUpdate) -> Task:
+    return apply_changes(session=session, task=task, changes=data.model_dump(exclude_unset=True))
+
+
+def set_completed(*, session: Session, task: Task, completed: bool | None) -> Task:
+    """``completed=None`` toggles; a value sets it (so a retried request changes nothing more)."""
+    value = (not task.completed) if completed is None else completed
+    return apply_changes(session=session, task=task, changes={"completed": value})
+
+
+def delete_task(*, session: Session, owner_id: str, task_id: int) -> bool:
+    result = session.exec(delete(Task).where(col(Task.id) == task_id, col(Task.user_id) == owner_id))
+    session.commit()
+    return bool(result.rowcount)
