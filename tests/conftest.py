@@ -14,14 +14,14 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.support.app_state import TEST_SECRET  # reads no settings at import
+
 _STATE_DIR = Path(tempfile.mkdtemp(prefix="todo-tests-"))
-TEST_SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
 
 # Before any application import: settings are read lazily, but be explicit about every one of them.
 for _name in (
@@ -51,30 +51,12 @@ from devtools.lambda_transport import LambdaTransport  # noqa: E402
 from devtools.migrate import migrate  # noqa: E402
 from devtools.serve import build_local_app  # noqa: E402
 from tests.support import postgres  # noqa: E402
-from todo_shared.database import reset_engine  # noqa: E402
+from tests.support.app_state import Backend, reset_app_state, use_database  # noqa: E402
 from todo_shared.settings import get_settings  # noqa: E402
 
 REQUIRE_POSTGRES = os.environ.get("TODO_REQUIRE_POSTGRES") == "1" or os.environ.get("CI") == "true"
 BACKENDS = ("sqlite", "postgres", "pgbouncer")
 CLIENTS = ("asgi", "lambda")
-
-
-def reset_app_state() -> None:
-    """Forget cached settings and the engine (after changing the environment)."""
-    get_settings.cache_clear()
-    reset_engine()
-
-
-def use_database(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    reset_app_state()
-
-
-@dataclass(frozen=True)
-class Backend:
-    name: str
-    url: str  # what the app uses
-    direct_url: str  # for migrations and checks behind the app's back
 
 
 def _unavailable(reason: str) -> None:

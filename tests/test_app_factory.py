@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from devtools.lambda_events import FakeLambdaContext, http_api_event
 from devtools.template import Route
-from tests.conftest import reset_app_state, use_database
+from tests.support.app_state import reset_app_state, use_database
 from tests.support.logs import capture_logs
 from todo_shared.app_factory import create_app
 from todo_shared.dependencies import SessionDep
@@ -65,7 +65,23 @@ def test_validation_errors_are_400_with_fields(client: TestClient) -> None:
 def test_invalid_json_is_400(client: TestClient) -> None:
     response = client.post("/echo", content=b"{not json", headers={"content-type": "application/json"})
     assert response.status_code == 400
-    assert response.json()["errors"][0]["message"] == "The body is not valid JSON."
+    assert response.json()["errors"] == [{"field": "body", "message": "The body is not valid JSON."}]
+
+
+def test_non_object_body_and_unknown_fields_read_plainly(client: TestClient) -> None:
+    response = client.post("/echo", json=[1, 2])
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"field": "body", "message": "Must be a JSON object."}]
+
+
+def test_deeply_nested_body_is_a_400_with_errors(client: TestClient) -> None:
+    response = client.post("/echo", content=b"[" * 100_000, headers={"content-type": "application/json"})
+    assert response.status_code in (400, 413)
+    assert response.json()["code"] in ("validation_error", "payload_too_large")
+    nested = b"[" * 5000 + b"]" * 5000
+    response = client.post("/echo", content=nested, headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "body"
 
 
 def test_missing_body_names_the_fields(client: TestClient) -> None:

@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 
 from devtools.lambda_transport import LambdaTransport
 from devtools.serve import build_local_app
-from tests.conftest import TEST_SECRET
+from tests.support.app_state import TEST_SECRET
 from tests.support.auth import (
     PASSWORD,
     bearer,

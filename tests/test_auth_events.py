@@ -12,7 +12,7 @@ from devtools.functions import load_function
 from devtools.lambda_events import FakeLambdaContext
 from devtools.lambda_transport import match_route
 from devtools.paths import EVENTS_DIR
-from tests.conftest import Backend
+from tests.support.app_state import Backend
 from tests.support.auth import clear_login_throttle
 from todo_shared.database import get_engine
 from todo_shared.models import User

@@ -15,7 +15,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from sqlmodel import Session
 
-from tests.conftest import TEST_SECRET
+from tests.support.app_state import TEST_SECRET
 from tests.support.auth import bearer, signup, token_of, unique_email
 from tests.support.jwks import (
     BA_USER,

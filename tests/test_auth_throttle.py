@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
 from devtools.functions import load_function
-from tests.conftest import Backend
+from tests.support.app_state import Backend
 from tests.support.auth import PASSWORD, clear_login_throttle, run_concurrently, signup, unique_email
 from todo_shared import login_throttle
 from todo_shared.app_factory import create_app

@@ -18,7 +18,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.conftest import TEST_SECRET
+from tests.support.app_state import TEST_SECRET
 from tests.support.jwks import (
     BA_USER,
     BETTER_AUTH_ALGORITHMS,

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Backend
 from tests.support.accounts import Account, create_account
+from tests.support.app_state import Backend
 
 NOT_FOUND = {"detail": "Task not found.", "code": "task_not_found"}
 

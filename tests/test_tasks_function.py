@@ -19,8 +19,8 @@ from devtools import template
 from devtools.functions import load_function
 from devtools.lambda_events import FakeLambdaContext
 from devtools.paths import EVENTS_DIR, ROOT
-from tests.conftest import Backend
 from tests.support.accounts import create_account
+from tests.support.app_state import Backend
 
 TOKEN_PLACEHOLDER = "REPLACE_WITH_A_TOKEN_FROM_LOGIN"
 USER_PLACEHOLDER = "REPLACE_WITH_YOUR_USER_ID"

@@ -23,8 +23,8 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import Backend
 from tests.support.accounts import create_account, insert_tasks
+from tests.support.app_state import Backend
 from todo_shared.models import Priority, Task
 
 TITLE_CHARS = "abcXYZ xy%_\\-01éÉß漢😀"

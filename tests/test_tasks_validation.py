@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Backend
 from tests.support.accounts import Account, create_account
+from tests.support.app_state import Backend
 
 FULL = {"title": "t", "description": None, "completed": False, "priority": "medium", "due_date": None}
 

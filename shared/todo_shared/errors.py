@@ -68,24 +68,36 @@ def error_response(
     return JSONResponse({"detail": detail, "code": code, **extra}, status_code=status_code, headers=headers)
 
 
-def _field_name(location: Sequence[Any]) -> str:
+def _field_name(location: Sequence[Any], error_type: str | None = None) -> str:
+    if error_type == "json_invalid":  # its location ends in a character position, not a field
+        return "body"
     parts = [str(part) for part in location]
     if len(parts) > 1 and parts[0] in ("body", "query", "path", "header", "cookie"):
         parts = parts[1:]
     return ".".join(parts) or "body"
 
 
+# Pydantic's wording for the errors a client most often meets, in the API's voice.
+_MESSAGES_BY_TYPE = {
+    "json_invalid": "The body is not valid JSON.",
+    "missing": "This field is required.",
+    "extra_forbidden": "Unknown field.",
+    "model_attributes_type": "Must be a JSON object.",
+    "dict_type": "Must be a JSON object.",
+}
+
+
 def _message(error: Mapping[str, Any]) -> str:
-    if error.get("type") == "json_invalid":
-        return "The body is not valid JSON."
-    if error.get("type") == "missing":
-        return "This field is required."
+    known = _MESSAGES_BY_TYPE.get(str(error.get("type")))
+    if known is not None:
+        return known
     return str(error.get("msg", "Invalid value.")).removeprefix("Value error, ")
 
 
 def field_errors(raw_errors: Sequence[Mapping[str, Any]]) -> list[FieldError]:
     return [
-        FieldError(field=_field_name(error.get("loc", ())), message=_message(error)) for error in raw_errors
+        FieldError(field=_field_name(error.get("loc", ()), error.get("type")), message=_message(error))
+        for error in raw_errors
     ]
 
 
@@ -129,6 +141,12 @@ async def _http_error(_request: Request, error: Exception) -> JSONResponse:
     if error.status_code == 401:
         headers.update(BEARER_CHALLENGE)
     detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
+    if error.status_code == 400 and detail == "There was an error parsing the body":
+        # FastAPI's own refusal of a body it cannot decode (e.g. nested too deeply): keep the 400 shape.
+        body_error = FieldError(field="body", message="The body could not be parsed.")
+        return error_response(
+            400, "validation_error", "The request is not valid.", errors=[body_error.model_dump()]
+        )
     if error.status_code == 404 and detail == "Not Found":
         detail = "Resource not found."
     elif error.status_code == 405 and detail == "Method Not Allowed":

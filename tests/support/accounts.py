@@ -15,7 +15,7 @@ from functools import cache
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from tests.conftest import TEST_SECRET, Backend
+from tests.support.app_state import TEST_SECRET, Backend
 from todo_shared.database import build_engine
 from todo_shared.models import Task, User, utc_now
 from todo_shared.tokens import issue_token

@@ -26,7 +26,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
-from tests.conftest import TEST_SECRET
+from tests.support.app_state import TEST_SECRET
 from todo_shared import better_auth
 from todo_shared.settings import get_settings
 from todo_shared.tokens import ISSUER
