@@ -44,7 +44,9 @@ class CorsPolicy:
         ]
 
     def response_headers(self, origin: str) -> list[tuple[str, str]]:
-        return [("access-control-allow-origin", origin), *self._credentials()]
+        exposed = ",".join(header.lower() for header in self.config.expose_headers)
+        expose = [("access-control-expose-headers", exposed)] if exposed else []
+        return [("access-control-allow-origin", origin), *self._credentials(), *expose]
 
     def _credentials(self) -> list[tuple[str, str]]:
         return [("access-control-allow-credentials", "true")] if self.config.allow_credentials else []

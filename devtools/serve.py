@@ -30,6 +30,7 @@ def build_local_app(settings: Settings) -> FastAPI:
         allow_methods=list(cors.allow_methods),
         allow_headers=list(cors.allow_headers),
         max_age=cors.max_age,
+        expose_headers=list(cors.expose_headers),
     )
     return app
 

@@ -56,6 +56,7 @@ class Cors:
     allow_methods: tuple[str, ...]
     allow_headers: tuple[str, ...]
     max_age: int
+    expose_headers: tuple[str, ...] = ()
 
 
 def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
@@ -97,6 +98,7 @@ def cors(template: dict[str, Any]) -> Cors:
                 allow_methods=tuple(config["AllowMethods"]),
                 allow_headers=tuple(config["AllowHeaders"]),
                 max_age=int(config["MaxAge"]),
+                expose_headers=tuple(config.get("ExposeHeaders", ())),
             )
     raise LookupError("template.yaml has no AWS::Serverless::HttpApi")
 

@@ -1,0 +1,105 @@
+"""The Docker-free `sam local start-api` stand-in: real handlers behind template.yaml's routes and CORS."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from devtools.paths import ROOT
+
+FRONTEND = "http://localhost:3000"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    state: Path = tmp_path_factory.mktemp("gateway")
+    port = _free_port()
+    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "ENVIRONMENT")}
+    env.update({"PORT": str(port), "LOCAL_STATE_DIR": str(state), "ENV_FILE": str(state / "none.env")})
+    server = subprocess.Popen(
+        [sys.executable, "-m", "devtools.local_gateway"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{base}/health", timeout=1)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, "local gateway exited"
+                assert time.monotonic() < deadline, "local gateway did not start"
+                time.sleep(0.1)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_preflight_from_an_allowed_origin_gets_the_template_cors_answer(gateway: str) -> None:
+    response = httpx.options(
+        f"{gateway}/api/tasks",
+        headers={
+            "Origin": FRONTEND,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type,authorization",
+        },
+    )
+    assert response.status_code == 204
+    assert response.headers["access-control-allow-origin"] == FRONTEND
+    assert response.headers["access-control-allow-credentials"] == "true"
+    assert response.headers["access-control-allow-methods"] == "GET,POST,PUT,DELETE,PATCH"
+    assert response.headers["access-control-allow-headers"] == "content-type,authorization"
+    assert response.headers["access-control-max-age"] == "600"
+
+
+def test_preflight_from_another_origin_gets_no_cors_headers(gateway: str) -> None:
+    response = httpx.options(
+        f"{gateway}/api/tasks",
+        headers={"Origin": "https://evil.example.com", "Access-Control-Request-Method": "POST"},
+    )
+    assert not [name for name in response.headers if name.lower().startswith("access-control-")]
+
+
+def test_black_box_walk_through_through_the_handlers(gateway: str) -> None:
+    email = f"gw-{uuid.uuid4().hex[:8]}@example.com"
+    with httpx.Client(base_url=gateway, headers={"Origin": FRONTEND}) as client:
+        signup = client.post("/api/auth/signup", json={"email": email, "password": "password123"})
+        assert signup.status_code == 201
+        assert signup.headers["access-control-allow-origin"] == FRONTEND
+        assert "retry-after" in signup.headers["access-control-expose-headers"]
+        login = client.post("/api/auth/login", json={"email": email, "password": "password123"})
+        assert login.status_code == 200
+        bearer = {"Authorization": f"Bearer {login.json()['token']}"}
+        assert client.get("/api/auth/verify", headers=bearer).status_code == 200
+        created = client.post("/api/tasks", json={"title": "Through the gateway"}, headers=bearer)
+        assert created.status_code == 201
+        task_id = created.json()["id"]
+        listed = client.get("/api/tasks", headers=bearer).json()
+        assert [task["id"] for task in listed["tasks"]] == [task_id]
+        done = client.patch(f"/api/tasks/{task_id}/complete", headers=bearer)
+        assert done.status_code == 200
+        assert done.json()["completed"] is True
+        assert client.delete(f"/api/tasks/{task_id}", headers=bearer).status_code == 204
+        assert client.post("/api/auth/logout", headers=bearer).status_code == 200
+        assert client.get("/api/auth/verify", headers=bearer).status_code == 401
+        assert client.get("/not-a-route").json() == {"message": "Not Found"}
