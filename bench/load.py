@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,6 +30,7 @@ import httpx
 import pg8000.native
 
 from devtools.migrate import migrate
+from devtools.net import free_port, wait_for_http
 from devtools.paths import ROOT
 from tests.support import postgres
 
@@ -62,12 +62,6 @@ class Results:
                 self.errors.append(f"{operation}: {response.status_code} {response.text[:200]}")
                 return False
         return True
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _pick(rng: random.Random) -> str:
@@ -170,7 +164,7 @@ def main() -> int:
         postgres.running_pgbouncer(Path(tempfile.mkdtemp(prefix="load-pgb-"))) as bouncer,
     ):
         migrate(postgres.direct_url(database))
-        port = _free_port()
+        port = free_port()
         state = Path(tempfile.mkdtemp(prefix="load-state-"))
         env = {
             **os.environ,
@@ -192,12 +186,7 @@ def main() -> int:
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            for _ in range(300):
-                try:
-                    httpx.get(f"{base}/health", timeout=1)
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.1)
+            wait_for_http(f"{base}/health", server)
             users = [
                 UserState(f"load-{uuid.uuid4().hex[:10]}@example.com", "load-password-1")
                 for _ in range(args.users)

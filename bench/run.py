@@ -18,7 +18,6 @@ import json
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import tempfile
@@ -34,6 +33,7 @@ import pg8000.native
 
 from devtools.lambda_events import http_api_event
 from devtools.migrate import migrate
+from devtools.net import free_port
 from devtools.paths import ROOT
 from devtools.template import Route
 from tests.support import postgres
@@ -53,12 +53,6 @@ class Target:
     route: Route
     path: str
     is_baseline: bool = False
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _stats(values: list[float]) -> str:
@@ -145,7 +139,7 @@ def seed(database: str) -> str:
 def start_moto(database_url: str) -> tuple[Any, dict[str, str]]:
     from moto.server import ThreadedMotoServer
 
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     import boto3

@@ -10,7 +10,6 @@ One request at a time, like one warm container per function.
 
 from __future__ import annotations
 
-import os
 import sys
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -18,7 +17,8 @@ import httpx
 
 from devtools import template
 from devtools.lambda_transport import LambdaTransport
-from todo_shared.settings import SettingsError, get_settings
+from devtools.startup import StartupError, prepare_local_run
+from todo_shared.settings import get_settings
 
 
 class CorsPolicy:
@@ -108,19 +108,16 @@ def build_server(host: str, port: int) -> HTTPServer:
 
 
 def main() -> int:
-    from devtools.migrate import migrate
-
     try:
-        settings = get_settings()
-        port = int(os.environ.get("PORT", "3001"))
-    except SettingsError as error:
+        run = prepare_local_run(default_port=3001)
+    except StartupError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    if settings.database_url.startswith("sqlite"):
-        migrate(settings.database_url)
-    host = os.environ.get("HOST", "127.0.0.1")
-    server = build_server(host, port)
-    print(f"template.yaml's HTTP API on http://{host}:{port} (through the Lambda handlers)", file=sys.stderr)
+    server = build_server(run.host, run.port)
+    print(
+        f"template.yaml's HTTP API on http://{run.host}:{run.port} (through the Lambda handlers)",
+        file=sys.stderr,
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -8,7 +8,6 @@ CORS here follows template.yaml's CorsConfiguration (on AWS, API Gateway answers
 
 from __future__ import annotations
 
-import os
 import sys
 
 from fastapi import FastAPI
@@ -16,8 +15,9 @@ from starlette.middleware.cors import CORSMiddleware
 
 from devtools import template
 from devtools.functions import function_names, load_function
+from devtools.startup import StartupError, prepare_local_run
 from todo_shared.app_factory import create_app
-from todo_shared.settings import Settings, SettingsError, get_settings
+from todo_shared.settings import Settings
 
 
 def build_local_app(settings: Settings) -> FastAPI:
@@ -38,22 +38,16 @@ def build_local_app(settings: Settings) -> FastAPI:
 def main() -> int:
     import uvicorn
 
-    from devtools.migrate import migrate
-
     try:
-        settings = get_settings()
-        port = int(os.environ.get("PORT", "8000"))
-    except SettingsError as error:
+        run = prepare_local_run(default_port=8000)
+    except StartupError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except ValueError:
-        print(f"error: PORT must be a number, got {os.environ['PORT']!r}", file=sys.stderr)
-        return 2
-    if settings.database_url.startswith("sqlite"):
-        migrate(settings.database_url)
-    host = os.environ.get("HOST", "127.0.0.1")
-    print(f"Todo API on http://{host}:{port} (docs: http://{host}:{port}/docs)", file=sys.stderr)
-    uvicorn.run(build_local_app(settings), host=host, port=port, log_level="info", proxy_headers=False)
+    base = f"http://{run.host}:{run.port}"
+    print(f"Todo API on {base} (docs: {base}/docs)", file=sys.stderr)
+    uvicorn.run(
+        build_local_app(run.settings), host=run.host, port=run.port, log_level="info", proxy_headers=False
+    )
     return 0
 
 

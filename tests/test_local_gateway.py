@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,21 +12,16 @@ from pathlib import Path
 import httpx
 import pytest
 
+from devtools.net import free_port, wait_for_http
 from devtools.paths import ROOT
 
 FRONTEND = "http://localhost:3000"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     state: Path = tmp_path_factory.mktemp("gateway")
-    port = _free_port()
+    port = free_port()
     env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "ENVIRONMENT")}
     env.update({"PORT": str(port), "LOCAL_STATE_DIR": str(state), "ENV_FILE": str(state / "none.env")})
     server = subprocess.Popen(
@@ -40,15 +33,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{base}/health", timeout=1)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, "local gateway exited"
-                assert time.monotonic() < deadline, "local gateway did not start"
-                time.sleep(0.1)
+        wait_for_http(f"{base}/health", server)
         yield base
     finally:
         server.terminate()

@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
+from devtools.net import free_port, wait_for_http
 from devtools.paths import ROOT
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_local_server_serves_health_and_docs_on_a_fresh_state_dir(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {
         key: value
         for key, value in os.environ.items()
@@ -38,15 +31,8 @@ def test_local_server_serves_health_and_docs_on_a_fresh_state_dir(tmp_path: Path
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, server.stdout.read().decode() if server.stdout else ""
-                assert time.monotonic() < deadline, "server did not start within 30 s"
-                time.sleep(0.1)
+        wait_for_http(f"http://127.0.0.1:{port}/health", server)
+        health = httpx.get(f"http://127.0.0.1:{port}/health")
         assert health.status_code == 200
         assert health.json() == {"status": "ok"}
         assert httpx.get(f"http://127.0.0.1:{port}/health/ready").json()["database"] == "ok"

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pg8000.native
 
+from devtools.net import free_port
 from tests.support.tls import TestPki, make_pki
 
 POSTGRES_HOST = os.environ.get("TEST_POSTGRES_HOST", "127.0.0.1")
@@ -71,12 +72,6 @@ def fresh_database() -> Iterator[str]:
 
 def direct_url(database: str) -> str:
     return f"postgresql://{POSTGRES_USER}@{POSTGRES_HOST}:{POSTGRES_PORT}/{database}"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -132,7 +127,7 @@ def running_pgbouncer(directory: Path) -> Iterator[PgBouncer]:
     pki = make_pki(directory)
     users = directory / "users.txt"
     users.write_text(f'"{POSTGRES_USER}" ""\n')
-    port = _free_port()
+    port = free_port()
     config = directory / "pgbouncer.ini"
     config.write_text(
         "\n".join(
