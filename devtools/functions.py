@@ -11,8 +11,14 @@ import sys
 from functools import cache
 from types import ModuleType
 
+from fastapi import FastAPI
+
 from devtools import template
 from devtools.paths import FUNCTIONS_DIR
+from todo_shared.app_factory import create_app
+
+# Serves the committed OpenAPI document of all the others (functions/docs/app.py).
+DOCS_FUNCTION = "docs"
 
 
 @cache
@@ -32,3 +38,13 @@ def load_function(name: str) -> ModuleType:
 
 def function_names() -> list[str]:
     return sorted(template.functions(template.project_template()))
+
+
+def api_function_names() -> list[str]:
+    """Every function that serves API routes."""
+    return [name for name in function_names() if name != DOCS_FUNCTION]
+
+
+def combined_app(*, docs: bool = True) -> FastAPI:
+    """Every API function's routes in one app: what `make run` serves and what the docs describe."""
+    return create_app(*(load_function(name).router for name in api_function_names()), docs=docs)

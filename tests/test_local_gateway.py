@@ -53,7 +53,7 @@ def test_preflight_from_an_allowed_origin_gets_the_template_cors_answer(gateway:
     assert response.headers["access-control-allow-origin"] == FRONTEND
     assert response.headers["access-control-allow-credentials"] == "true"
     assert response.headers["access-control-allow-methods"] == "GET,POST,PUT,DELETE,PATCH"
-    assert response.headers["access-control-allow-headers"] == "content-type,authorization"
+    assert response.headers["access-control-allow-headers"] == "content-type,authorization,if-match"
     assert response.headers["access-control-max-age"] == "600"
 
 
@@ -88,3 +88,12 @@ def test_black_box_walk_through_through_the_handlers(gateway: str) -> None:
         assert client.post("/api/auth/logout", headers=bearer).status_code == 200
         assert client.get("/api/auth/verify", headers=bearer).status_code == 401
         assert client.get("/not-a-route").json() == {"message": "Not Found"}
+
+
+def test_docs_are_served_by_the_docs_function_as_on_aws(gateway: str) -> None:
+    docs = httpx.get(f"{gateway}/docs")
+    assert docs.status_code == 200
+    assert "swagger-ui" in docs.text
+    document = httpx.get(f"{gateway}/openapi.json")
+    assert document.status_code == 200
+    assert {"/api/auth/login", "/api/tasks", "/health"} <= set(document.json()["paths"])

@@ -253,5 +253,5 @@ def verify(user: CurrentUser, token: CurrentToken) -> VerifyResponse:
     return VerifyResponse(user=public_user(user), expires_at=token.expires_at)
 
 
-app = create_app(router)
+app = create_app(router, docs=False)  # the docs function serves the whole API's document
 handler = make_lambda_handler(app)

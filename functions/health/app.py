@@ -39,5 +39,5 @@ def ready(session: SessionDep) -> Readiness:
     return Readiness()
 
 
-app = create_app(router)
+app = create_app(router, docs=False)  # the docs function serves the whole API's document
 handler = make_lambda_handler(app)

@@ -269,5 +269,5 @@ def complete_my_task(
     return TaskPublic.model_validate(set_completed(session=session, task=task, completed=completed))
 
 
-app = create_app(router)
+app = create_app(router, docs=False)  # the docs function serves the whole API's document
 handler = make_lambda_handler(app)
