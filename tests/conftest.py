@@ -7,6 +7,9 @@ v2 events routed by template.yaml).
 On a machine without PostgreSQL or PgBouncer those tests skip with the reason. With ``CI=true`` or
 ``TODO_REQUIRE_POSTGRES=1`` they fail instead, and with ``TODO_REQUIRE_POSTGRES=1`` the run fails unless
 PostgreSQL- and PgBouncer-backed tests actually passed.
+
+A leak guard (tests/support/leak_guard.py) watches the whole session: a test whose phase logs or prints a
+secret the tests know of (the test secret, a password, a token, a database password) fails, naming the kind.
 """
 
 from __future__ import annotations
@@ -50,9 +53,13 @@ os.environ.update(
 from devtools.lambda_transport import LambdaTransport  # noqa: E402
 from devtools.migrate import migrate  # noqa: E402
 from devtools.serve import build_local_app  # noqa: E402
-from tests.support import postgres  # noqa: E402
+from tests.support import leak_guard, postgres  # noqa: E402
 from tests.support.app_state import Backend, reset_app_state, use_database  # noqa: E402
 from todo_shared.settings import get_settings  # noqa: E402
+
+leak_guard.register_secret(TEST_SECRET, "the test BETTER_AUTH_SECRET")
+leak_guard.watch_settings()
+leak_guard.GUARD.install()
 
 REQUIRE_POSTGRES = os.environ.get("TODO_REQUIRE_POSTGRES") == "1" or os.environ.get("CI") == "true"
 BACKENDS = ("sqlite", "postgres", "pgbouncer")
@@ -101,6 +108,8 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         else:
             bouncer: postgres.PgBouncer = request.getfixturevalue("pgbouncer")
             backend = Backend("pgbouncer", bouncer.url(name), direct)
+    leak_guard.register_database_url(backend.url, f"the {backend.name} database URL")
+    leak_guard.register_database_url(backend.direct_url, f"the {backend.name} direct database URL")
     use_database(backend.url)
     yield backend
     reset_app_state()
@@ -113,10 +122,41 @@ def api(request: pytest.FixtureRequest, database: Backend) -> Iterator[httpx.Cli
         from starlette.testclient import TestClient
 
         with TestClient(build_local_app(get_settings()), base_url="http://testserver") as client:
+            leak_guard.GUARD.watch_client(client)
             yield client
     else:
         with httpx.Client(transport=LambdaTransport(), base_url="https://api.example.com") as client:
+            leak_guard.GUARD.watch_client(client)
             yield client
+
+
+# --- Leak guard: no test may log or print a known secret --------------------------------------------------
+
+
+def _check_for_leaks(item: pytest.Item | None, report: pytest.TestReport | None) -> None:
+    """Fail the phase that logged or printed a secret, naming what kind (never the value)."""
+    guard = leak_guard.GUARD
+    when = report.when if report is not None else "session end"
+    sections = [
+        (title, text)
+        for title, text in (report.sections if report is not None else [])
+        if title.endswith(f" {when}")
+    ]
+    leaks = guard.check(sections)
+    guard.install()  # before the next phase, in case a test removed the handler
+    if not leaks:
+        return
+    nodeid = item.nodeid if item is not None else "the session"
+    known_bug = report is not None and hasattr(report, "wasxfail")  # a test marked xfail for this bug
+    guard.leaks.extend((nodeid, leak, known_bug) for leak in leaks)
+    if report is None:
+        return  # reported by pytest_terminal_summary; pytest_sessionfinish fails the run
+    message = leak_guard.failure_message(nodeid, str(when), leaks)
+    if report.failed or known_bug:
+        report.sections.append(("leak guard", message))
+    else:
+        report.outcome = "failed"
+        report.longrepr = message
 
 
 # --- CI guard: PostgreSQL and PgBouncer tests must have run -------------------------------------------
@@ -142,6 +182,7 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    _check_for_leaks(item, report)
     if report.when == "call" and report.passed:
         for backend in _backends_of(item):
             _passed_by_backend[backend] += 1
@@ -151,9 +192,26 @@ def pytest_runtest_makereport(
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     counts = ", ".join(f"{name}: {count}" for name, count in _passed_by_backend.items())
     terminalreporter.write_line(f"database-backed tests passed by backend: {counts}")
+    guard = leak_guard.GUARD
+    plain, token_parts, addresses = guard.registry.counts
+    unexpected = [entry for entry in guard.leaks if not entry[2]]
+    terminalreporter.write_line(
+        f"leak guard: {guard.collector.records} log records and {guard.outputs_scanned} outputs checked "
+        f"against {plain} secrets, {token_parts} token parts and {addresses} email addresses; "
+        f"{len(unexpected)} leaks"
+        f" (and {len(guard.leaks) - len(unexpected)} in tests marked xfail)"
+    )
+    for nodeid, leak, known_bug in guard.leaks:
+        prefix = "known leak (xfail)" if known_bug else "LEAK"
+        terminalreporter.write_line(
+            f"  {prefix} in {nodeid}: {leak.label}, in {leak.source}", red=not known_bug
+        )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _check_for_leaks(None, None)  # whatever was logged after the last test's teardown
+    if any(not known_bug for _, _, known_bug in leak_guard.GUARD.leaks) and session.exitstatus == 0:
+        session.exitstatus = 1
     if os.environ.get("TODO_REQUIRE_POSTGRES") != "1" or exitstatus != 0:
         return
     missing = [name for name in ("postgres", "pgbouncer") if _passed_by_backend[name] == 0]

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from tests.support.app_state import TEST_SECRET, Backend
+from tests.support.leak_guard import register_email, register_token
 from todo_shared.database import build_engine
 from todo_shared.models import Task, User, utc_now
 from todo_shared.tokens import issue_token
@@ -49,6 +50,8 @@ def create_account(backend: Backend, *, name: str | None = None) -> Account:
         session.add(User(id=user_id, email=email, name=name, created_at=now, updated_at=now))
         session.commit()
     token = issue_token(user_id=user_id, email=email, secret=TEST_SECRET, expires_minutes=60).token
+    register_token(token, "a token minted by tests.support.accounts.create_account")
+    register_email(email, "the email of an account from tests.support.accounts.create_account")
     return Account(user_id=user_id, email=email, token=token)
 
 

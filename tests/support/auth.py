@@ -11,10 +11,12 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 from sqlmodel import Session, delete
 
+from tests.support.leak_guard import register_email, register_secret, register_token
 from todo_shared.database import get_engine
 from todo_shared.models import LoginThrottle
 
 PASSWORD = "password123"
+register_secret(PASSWORD, "tests.support.auth.PASSWORD")
 
 
 def unique_email(prefix: str = "user") -> str:
@@ -24,6 +26,8 @@ def unique_email(prefix: str = "user") -> str:
 def signup(
     api: httpx.Client, email: str, password: str = PASSWORD, name: str | None = None
 ) -> httpx.Response:
+    register_secret(password, "a password given to tests.support.auth.signup")
+    register_email(email, "an email given to tests.support.auth.signup")
     body: dict[str, str] = {"email": email, "password": password}
     if name is not None:
         body["name"] = name
@@ -34,6 +38,7 @@ def token_of(response: httpx.Response) -> str:
     assert response.status_code in (200, 201), response.text
     token = response.json()["token"]
     assert isinstance(token, str)
+    register_token(token, f"a token issued by {response.request.url.path}")
     return token
 
 
