@@ -228,7 +228,10 @@ def login(body: LoginRequest, request: Request, response: Response, session: Ses
 @router.post(
     "/logout",
     summary="Revoke the presented token and clear the auth cookie",
-    responses=UNAUTHORIZED,
+    responses={
+        **UNAUTHORIZED,
+        403: {"model": ErrorBody, "description": "The auth cookie was sent from a foreign Origin."},
+    },
 )
 def logout(request: Request, response: Response, session: SessionDep) -> MessageResponse:
     raw = token_from_request(request)  # 401 only when no token is presented at all

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from todo_shared.observability import logger
 from todo_shared.settings import SettingsError
@@ -135,11 +136,40 @@ async def _api_error(_request: Request, error: Exception) -> JSONResponse:
     return error_response(error.status_code, error.code, error.detail, error.headers)
 
 
-async def _http_error(_request: Request, error: Exception) -> JSONResponse:
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the requested path accepts, over all the app's routes.
+
+    Starlette's 405 names only the methods of the first route whose path matched, but FastAPI makes one route
+    per method, so ``PUT /api/tasks`` would advertise ``Allow: GET`` alone; RFC 9110 wants them all. Each
+    method is tried on a fresh scope through the routes' public ``matches``, whatever their nesting.
+    """
+    base = {
+        "type": "http",
+        "path": request.scope["path"],
+        "root_path": request.scope.get("root_path", ""),
+        "headers": [],
+        "query_string": b"",
+    }
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(route.matches({**base, "method": method})[0] is Match.FULL for route in routes)
+    ]
+
+
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
     headers = dict(error.headers or {})
     if error.status_code == 401:
         headers.update(BEARER_CHALLENGE)
+    if error.status_code == 405:
+        methods = allowed_methods(request)
+        if methods:
+            headers["Allow"] = ", ".join(methods)
     detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
     if error.status_code == 400 and detail == "There was an error parsing the body":
         # FastAPI's own refusal of a body it cannot decode (e.g. nested too deeply): keep the 400 shape.
@@ -201,5 +231,9 @@ def register_error_handlers(app: FastAPI) -> None:
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ValidationErrorBody, "description": "The request is not valid."},
     500: {"model": ErrorBody, "description": "Unexpected server fault."},
-    503: {"model": ErrorBody, "description": "The database is unavailable (see Retry-After)."},
+    503: {
+        "model": ErrorBody,
+        "description": "Temporarily unavailable: the database cannot be reached (`database_unavailable`) or the "
+        "service's configuration cannot be read (`service_misconfigured`). Retry after `Retry-After` seconds.",
+    },
 }
