@@ -53,8 +53,10 @@ def test_create_returns_the_task_with_defaults(api: httpx.Client, account: Accou
         "due_date",
         "created_at",
         "updated_at",
+        "version",
     }
     assert isinstance(task["id"], int)
+    assert task["version"] == 1
     assert task["user_id"] == account.user_id
     assert task["title"] == "Buy milk"
     assert task["description"] is None

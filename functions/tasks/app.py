@@ -24,15 +24,22 @@ Decisions (the contract is ../../shared/design.md; where it is silent):
   ``limit`` is 1–100 (default 50), ``offset`` 0–2147483647; past the end the page is empty. ``q`` is
   trimmed and matched literally (``%`` and ``_`` are not wildcards), case-insensitively, in the title or the
   description (for all letters on PostgreSQL, ASCII letters only on the local SQLite).
+- Lost updates (optimistic concurrency): every task has a ``version`` (1 when created, one more per write that
+  changes it; a write that changes nothing keeps it). A response carrying one task sends it as a strong
+  ``ETag: "<version>"``. PUT, PATCH, DELETE and ``…/complete`` accept ``If-Match`` (``*`` or entity tags;
+  weak tags never match): if no tag names the current version the answer is 412 ``precondition_failed``
+  with the current ``ETag``, and nothing is written. A malformed ``If-Match`` is 400. Without ``If-Match`` the
+  last write wins, as before. 412 comes after 404, so another user's task is still just 404.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Response
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
 from fastapi.params import Depends as DependsParam
 from tasks_queries import (
     DEFAULT_ORDER,
@@ -53,7 +60,7 @@ from tasks_queries import (
 from todo_shared.app_factory import create_app
 from todo_shared.auth import CurrentUser
 from todo_shared.dependencies import SessionDep
-from todo_shared.errors import ApiError, ErrorBody, FieldError, FieldValidationError
+from todo_shared.errors import RETRY_AFTER_SECONDS, ApiError, ErrorBody, FieldError, FieldValidationError
 from todo_shared.lambda_handler import make_lambda_handler
 from todo_shared.models import (
     Task,
@@ -70,6 +77,15 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
 MAX_QUERY_LENGTH = 1000
 _TASK_ID = re.compile(r"[0-9]{1,10}")
+# If-Match (RFC 9110 §13.1.1): "*" or a comma-separated list of entity tags, W/"…" (weak) or "…" (strong);
+# empty list elements are allowed. The opaque tag's characters: 0x21, 0x23–0x7E and obs-text 0x80–0xFF.
+_ENTITY_TAG = r'(?:W/)?"[\x21\x23-\x7e\x80-\xff]*"'
+# Each run of blanks has exactly one quantifier that can take it, so a refusal never backtracks badly.
+_ENTITY_TAG_LIST = re.compile(rf"[ \t]*(?:{_ENTITY_TAG}[ \t]*)?(?:,[ \t]*(?:{_ENTITY_TAG}[ \t]*)?)*")
+_ENTITY_TAG_PARTS = re.compile(r'(W/)?"([^"]*)"')
+# A write that lost a race retries on a fresh read. Only SQLite can lose one (PostgreSQL holds the row lock),
+# and each loss means another write succeeded, so this bound is only reached under extreme contention.
+MAX_WRITE_ATTEMPTS = 20
 
 router = APIRouter(tags=["tasks"])
 
@@ -92,6 +108,27 @@ _FORBIDDEN: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorBody, "description": "The path names another user."}
 }
 _USER_SCOPED: list[DependsParam] = [Depends(require_own_path)]
+_ETAG_HEADER: dict[str, Any] = {
+    "ETag": {
+        "description": 'The task\'s version in double quotes (e.g. "3"), for If-Match.',
+        "required": True,
+        "schema": {"type": "string", "pattern": '^"[0-9]+"$'},
+    }
+}
+_PRECONDITION_FAILED: dict[int | str, dict[str, Any]] = {
+    412: {
+        "model": ErrorBody,
+        "description": "If-Match names no current version of the task; nothing was written. The ETag "
+        "header holds the current version.",
+        "headers": _ETAG_HEADER,
+    }
+}
+# A write of one task: 200 with its new ETag, 404, and 412 for a stale If-Match.
+_WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"headers": _ETAG_HEADER},
+    **_NOT_FOUND,
+    **_PRECONDITION_FAILED,
+}
 
 
 def _route[E: Callable[..., Any]](
@@ -145,11 +182,103 @@ def parse_task_id(raw: str) -> int:
     return task_id
 
 
-def _owned_task(session: SessionDep, user_id: str, raw_id: str, *, for_update: bool = False) -> Task:
-    task = get_task(session=session, owner_id=user_id, task_id=parse_task_id(raw_id), for_update=for_update)
+def _owned_task(session: SessionDep, user_id: str, task_id: int, *, for_update: bool = False) -> Task:
+    task = get_task(session=session, owner_id=user_id, task_id=task_id, for_update=for_update)
     if task is None:
         raise task_not_found()
     return task
+
+
+# --- ETag / If-Match ----------------------------------------------------------------------------------
+
+
+def etag(task: Task) -> str:
+    """The task's strong entity tag: its version, quoted. Versions only grow, so a tag names one state."""
+    return f'"{task.version}"'
+
+
+@dataclass(frozen=True, slots=True)
+class IfMatch:
+    """A parsed If-Match: ``*``, or the opaque values of its strong tags (weak tags can never match)."""
+
+    any_version: bool
+    strong_tags: frozenset[str]
+
+    def matches(self, task: Task) -> bool:
+        return self.any_version or str(task.version) in self.strong_tags
+
+
+def parse_if_match(value: str) -> IfMatch:
+    if value.strip(" \t") == "*":
+        return IfMatch(any_version=True, strong_tags=frozenset())
+    if _ENTITY_TAG_LIST.fullmatch(value) is None or '"' not in value:
+        message = 'Must be * or one or more quoted entity tags, such as "3" (the task\'s ETag).'
+        raise FieldValidationError([FieldError(field="If-Match", message=message)])
+    tags = frozenset(opaque for weak, opaque in _ENTITY_TAG_PARTS.findall(value) if not weak)
+    return IfMatch(any_version=False, strong_tags=tags)
+
+
+def if_match_header(
+    request: Request,
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            description='Only write if the task is still at this version: its ETag (e.g. "3"), several '
+            "comma-separated, or * (any version). Otherwise 412 and nothing changes.",
+        ),
+    ] = None,
+) -> IfMatch | None:
+    if if_match is None:
+        return None
+    # Repeated If-Match lines form one list (RFC 9110 §5.3); the parameter above holds only the first.
+    return parse_if_match(", ".join(request.headers.getlist("if-match")))
+
+
+IfMatchDep = Annotated[IfMatch | None, Depends(if_match_header)]
+
+
+def require_match(if_match: IfMatch | None, task: Task) -> None:
+    if if_match is not None and not if_match.matches(task):
+        raise ApiError(
+            412,
+            "precondition_failed",
+            "The task was changed by someone else since you read it; reload it and try again.",
+            headers={"ETag": etag(task)},
+        )
+
+
+def task_busy() -> ApiError:
+    return ApiError(
+        503,
+        "task_busy",
+        "The task is being changed by many requests at once; please retry shortly.",
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
+    )
+
+
+def _answer(response: Response, task: Task) -> TaskPublic:
+    response.headers["ETag"] = etag(task)
+    return TaskPublic.model_validate(task)
+
+
+def _write_own_task(
+    *,
+    session: SessionDep,
+    user_id: str,
+    raw_id: str,
+    if_match: IfMatch | None,
+    write: Callable[[Task], Task | None],
+) -> Task:
+    """Read the task (locked), check If-Match, write; read again and retry if the write lost a race."""
+    task_id = parse_task_id(raw_id)
+    for _ in range(MAX_WRITE_ATTEMPTS):
+        task = _owned_task(session, user_id, task_id, for_update=True)
+        require_match(if_match, task)
+        written = write(task)
+        if written is not None:
+            return written
+    raise task_busy()
 
 
 def _search_text(q: str | None) -> str | None:
@@ -199,74 +328,131 @@ def list_my_tasks(
     )
 
 
-@_route("POST", "", summary="Create a task", responses={}, status_code=201, response_model=TaskPublic)
-def create_my_task(session: SessionDep, user: CurrentUser, data: TaskCreate) -> TaskPublic:
-    return TaskPublic.model_validate(create_task(session=session, owner_id=user.id, data=data))
+@_route(
+    "POST",
+    "",
+    summary="Create a task",
+    responses={201: {"headers": _ETAG_HEADER}},
+    status_code=201,
+    response_model=TaskPublic,
+)
+def create_my_task(
+    session: SessionDep, user: CurrentUser, data: TaskCreate, response: Response
+) -> TaskPublic:
+    return _answer(response, create_task(session=session, owner_id=user.id, data=data))
 
 
-@_route("GET", "/{task_id}", summary="Read a task", responses=_NOT_FOUND, response_model=TaskPublic)
-def read_my_task(session: SessionDep, user: CurrentUser, task_id: TaskIdPath) -> TaskPublic:
-    return TaskPublic.model_validate(_owned_task(session, user.id, task_id))
+@_route(
+    "GET",
+    "/{task_id}",
+    summary="Read a task",
+    responses={200: {"headers": _ETAG_HEADER}, **_NOT_FOUND},
+    response_model=TaskPublic,
+)
+def read_my_task(
+    session: SessionDep, user: CurrentUser, task_id: TaskIdPath, response: Response
+) -> TaskPublic:
+    return _answer(response, _owned_task(session, user.id, parse_task_id(task_id)))
 
 
 @_route(
     "PUT",
     "/{task_id}",
     summary="Replace a task (every field required)",
-    responses=_NOT_FOUND,
+    responses=_WRITE_RESPONSES,
     response_model=TaskPublic,
 )
 def replace_my_task(
-    session: SessionDep, user: CurrentUser, task_id: TaskIdPath, data: TaskReplace
+    session: SessionDep,
+    user: CurrentUser,
+    task_id: TaskIdPath,
+    if_match: IfMatchDep,
+    data: TaskReplace,
+    response: Response,
 ) -> TaskPublic:
-    task = _owned_task(session, user.id, task_id, for_update=True)
-    return TaskPublic.model_validate(replace_task(session=session, task=task, data=data))
+    task = _write_own_task(
+        session=session,
+        user_id=user.id,
+        raw_id=task_id,
+        if_match=if_match,
+        write=lambda current: replace_task(session=session, task=current, data=data),
+    )
+    return _answer(response, task)
 
 
 @_route(
     "PATCH",
     "/{task_id}",
     summary="Change some fields of a task",
-    responses=_NOT_FOUND,
+    responses=_WRITE_RESPONSES,
     response_model=TaskPublic,
 )
 def update_my_task(
-    session: SessionDep, user: CurrentUser, task_id: TaskIdPath, data: TaskUpdate
+    session: SessionDep,
+    user: CurrentUser,
+    task_id: TaskIdPath,
+    if_match: IfMatchDep,
+    data: TaskUpdate,
+    response: Response,
 ) -> TaskPublic:
-    task = _owned_task(session, user.id, task_id, for_update=True)
-    return TaskPublic.model_validate(update_task(session=session, task=task, data=data))
+    task = _write_own_task(
+        session=session,
+        user_id=user.id,
+        raw_id=task_id,
+        if_match=if_match,
+        write=lambda current: update_task(session=session, task=current, data=data),
+    )
+    return _answer(response, task)
 
 
 @_route(
     "DELETE",
     "/{task_id}",
     summary="Delete a task",
-    responses=_NOT_FOUND,
+    responses={**_NOT_FOUND, **_PRECONDITION_FAILED},
     status_code=204,
     response_class=Response,
 )
-def delete_my_task(session: SessionDep, user: CurrentUser, task_id: TaskIdPath) -> Response:
-    if not delete_task(session=session, owner_id=user.id, task_id=parse_task_id(task_id)):
-        raise task_not_found()
-    return Response(status_code=204)
+def delete_my_task(
+    session: SessionDep, user: CurrentUser, task_id: TaskIdPath, if_match: IfMatchDep
+) -> Response:
+    owner_id, number = user.id, parse_task_id(task_id)
+    if if_match is None:
+        if not delete_task(session=session, owner_id=owner_id, task_id=number):
+            raise task_not_found()
+        return Response(status_code=204)
+    for _ in range(MAX_WRITE_ATTEMPTS):
+        task = _owned_task(session, owner_id, number, for_update=True)
+        require_match(if_match, task)
+        if delete_task(session=session, owner_id=owner_id, task_id=number, version=task.version):
+            return Response(status_code=204)
+    raise task_busy()
 
 
 @_route(
     "PATCH",
     "/{task_id}/complete",
     summary='Toggle completion (no body) or set it ({"completed": bool})',
-    responses=_NOT_FOUND,
+    responses=_WRITE_RESPONSES,
     response_model=TaskPublic,
 )
 def complete_my_task(
     session: SessionDep,
     user: CurrentUser,
     task_id: TaskIdPath,
+    if_match: IfMatchDep,
+    response: Response,
     data: Annotated[TaskCompletion | None, Body()] = None,
 ) -> TaskPublic:
-    task = _owned_task(session, user.id, task_id, for_update=True)
     completed = None if data is None else data.completed
-    return TaskPublic.model_validate(set_completed(session=session, task=task, completed=completed))
+    task = _write_own_task(
+        session=session,
+        user_id=user.id,
+        raw_id=task_id,
+        if_match=if_match,
+        write=lambda current: set_completed(session=session, task=current, completed=completed),
+    )
+    return _answer(response, task)
 
 
 app = create_app(router, docs=False)  # the docs function serves the whole API's document

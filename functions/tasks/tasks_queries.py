@@ -3,7 +3,10 @@
 Keyword-only functions over a ``Session`` (one short session per request, committed explicitly). A list is
 one statement (the page plus ``count(*) OVER ()``); only an empty page past the first runs a second COUNT.
 Writes lock the row (``SELECT … FOR UPDATE``, a row lock inside the transaction, which is safe through
-PgBouncer's transaction mode), so concurrent toggles and updates of one task serialise on PostgreSQL.
+PgBouncer's transaction mode), so concurrent toggles and updates of one task serialise on PostgreSQL. Each
+write is also a compare-and-set on the task's ``version`` (``UPDATE … SET version = version + 1 WHERE
+version = <the version read>``): SQLite ignores ``FOR UPDATE``, and there a write that lost the race changes
+nothing and is retried by the caller on a fresh read, so no write is ever lost either.
 """
 
 from __future__ import annotations
@@ -11,7 +14,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, UnaryExpression, delete, false, func, literal_column, or_, true
+from sqlalchemy import (
+    ColumnElement,
+    UnaryExpression,
+    delete,
+    false,
+    func,
+    literal_column,
+    or_,
+    true,
+    update,
+)
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
@@ -118,7 +131,8 @@ def list_tasks(
 def get_task(*, session: Session, owner_id: str, task_id: int, for_update: bool = False) -> Task | None:
     statement = select(Task).where(col(Task.id) == task_id, col(Task.user_id) == owner_id)
     if for_update:
-        statement = statement.with_for_update()
+        # populate_existing: a retry after a lost race must see the row as it is now, not the session's copy.
+        statement = statement.with_for_update().execution_options(populate_existing=True)
     return session.exec(statement).first()
 
 
@@ -136,33 +150,52 @@ def next_updated_at(previous: datetime) -> datetime:
     return now if now > previous else previous + timedelta(microseconds=1)
 
 
-def apply_changes(*, session: Session, task: Task, changes: dict[str, Any]) -> Task:
-    """Set the fields that differ and move ``updated_at``; a write that changes nothing leaves it alone."""
+def apply_changes(*, session: Session, task: Task, changes: dict[str, Any]) -> Task | None:
+    """Write the fields that differ from ``task`` (as read), move ``updated_at`` and add one to ``version``.
+
+    One UPDATE, conditional on the version read: ``None`` when the row has changed since (the caller reads
+    it again and retries). A write that changes nothing touches no row, so neither ``updated_at`` nor the
+    version (and hence the ETag) moves: a retried set is not a change.
+    """
     changed = {name: value for name, value in changes.items() if getattr(task, name) != value}
-    if changed:
-        for name, value in changed.items():
-            setattr(task, name, value)
-        task.updated_at = next_updated_at(task.updated_at)
-        session.add(task)
+    if not changed:
+        session.commit()  # ends the transaction, releasing the row lock
+        return task
+    statement = (
+        update(Task)
+        .where(col(Task.id) == task.id, col(Task.user_id) == task.user_id, col(Task.version) == task.version)
+        .values(**changed, updated_at=next_updated_at(task.updated_at), version=col(Task.version) + 1)
+        .returning(Task)
+        # The row as written (RETURNING) replaces the session's copy; no extra SELECT.
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    written = session.scalars(statement).first()
+    if written is None:
+        session.rollback()
+        return None
     session.commit()
-    return task
+    return written
 
 
-def replace_task(*, session: Session, task: Task, data: TaskReplace) -> Task:
+def replace_task(*, session: Session, task: Task, data: TaskReplace) -> Task | None:
     return apply_changes(session=session, task=task, changes=data.model_dump())
 
 
-def update_task(*, session: Session, task: Task, data: TaskUpdate) -> Task:
+def update_task(*, session: Session, task: Task, data: TaskUpdate) -> Task | None:
     return apply_changes(session=session, task=task, changes=data.model_dump(exclude_unset=True))
 
 
-def set_completed(*, session: Session, task: Task, completed: bool | None) -> Task:
+def set_completed(*, session: Session, task: Task, completed: bool | None) -> Task | None:
     """``completed=None`` toggles; a value sets it (so a retried request changes nothing more)."""
     value = (not task.completed) if completed is None else completed
     return apply_changes(session=session, task=task, changes={"completed": value})
 
 
-def delete_task(*, session: Session, owner_id: str, task_id: int) -> bool:
-    result = session.exec(delete(Task).where(col(Task.id) == task_id, col(Task.user_id) == owner_id))
+def delete_task(*, session: Session, owner_id: str, task_id: int, version: int | None = None) -> bool:
+    """Delete the owner's task, only while it is at ``version`` if one is given; False if no row matched."""
+    conditions = [col(Task.id) == task_id, col(Task.user_id) == owner_id]
+    if version is not None:
+        conditions.append(col(Task.version) == version)
+    result = session.exec(delete(Task).where(*conditions))
     session.commit()
     return bool(result.rowcount)

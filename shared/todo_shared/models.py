@@ -257,6 +257,8 @@ class Task(TaskBase, table=True):
     )
     created_at: datetime = _timestamp_column()
     updated_at: datetime = _timestamp_column()
+    # Optimistic concurrency: every write that changes the task adds one, in the UPDATE that checks it.
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"}, nullable=False)
 
 
 _tasks_table = Task.__table__  # type: ignore[attr-defined]
@@ -277,6 +279,13 @@ class TaskPublic(TaskBase):
     user_id: str
     created_at: datetime
     updated_at: datetime
+    version: int = Field(
+        description=(
+            "1 when created, one more after every write that changes the task. The task's ETag is this "
+            'number in double quotes (e.g. "3"); send it back in If-Match to refuse lost updates.'
+        ),
+        schema_extra={"examples": [1]},
+    )
 
 
 class TasksPublic(SQLModel):
