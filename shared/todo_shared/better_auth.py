@@ -11,8 +11,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
+import socket
 import threading
 import time
 import urllib.error
@@ -70,31 +72,102 @@ def jwks_url(better_auth_url: str) -> str:
     return better_auth_url.rstrip("/") + JWKS_PATH
 
 
+class _Deadline:
+    """Shuts the fetch's sockets down when its time is up.
+
+    A socket timeout bounds each read, not the whole response: a server that sends a byte now and then
+    (headers included, which ``urllib`` reads before handing us anything) would hold the request for ever.
+    Shutting the socket down wakes the blocked read at once, plain or TLS.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._timer.cancel()
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+            if self.expired:
+                self._shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                self._shut(sock)
+
+    @staticmethod
+    def _shut(sock: socket.socket) -> None:
+        # The plain socket's method, also for a TLS socket: ssl.SSLSocket.shutdown would drop its SSL object
+        # under the reading thread. OSError: already closed.
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+def _watched[C: http.client.HTTPConnection](base: type[C], deadline: _Deadline) -> type[C]:
+    class Watched(base):  # type: ignore[valid-type,misc]  # a class built per fetch
+        def connect(self) -> None:
+            super().connect()
+            deadline.watch(self.sock)
+
+    return Watched
+
+
+class _HttpHandler(urllib.request.HTTPHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self._deadline = deadline
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_watched(http.client.HTTPConnection, self._deadline), req)
+
+
+class _HttpsHandler(urllib.request.HTTPSHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self._deadline = deadline
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_watched(http.client.HTTPSConnection, self._deadline), req)
+
+
 def fetch_jwks(url: str, timeout: float) -> list[Any]:
-    """GET ``url`` and return its ``keys`` array. Raises ``JwksFetchError``."""
+    """GET ``url`` and return its ``keys`` array, all within ``timeout`` seconds. Raises ``JwksFetchError``."""
     if not url.startswith(("https://", "http://")):
         raise JwksFetchError("the JWKS URL must be http(s)")
     request = urllib.request.Request(  # noqa: S310 (scheme checked above)
         url, headers={"Accept": "application/json", "User-Agent": "todo-api-jwks"}
     )
-    deadline = _clock() + 2 * timeout
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            if response.status != 200:
-                raise JwksFetchError(f"HTTP {response.status}")
-            chunks: list[bytes] = []
-            size = 0
-            while chunk := response.read(16384):
-                size += len(chunk)
-                if size > MAX_JWKS_BYTES:
-                    raise JwksFetchError("response too large")
-                if _clock() > deadline:
-                    raise JwksFetchError("response too slow")
-                chunks.append(chunk)
-    except urllib.error.HTTPError as error:
-        raise JwksFetchError(f"HTTP {error.code}") from None
-    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
-        raise JwksFetchError(type(error).__name__) from None
+    with _Deadline(timeout) as deadline:
+        opener = urllib.request.build_opener(_HttpHandler(deadline), _HttpsHandler(deadline))
+        try:
+            with opener.open(request, timeout=timeout) as response:
+                if response.status != 200:
+                    raise JwksFetchError(f"HTTP {response.status}")
+                chunks: list[bytes] = []
+                size = 0
+                while chunk := response.read(16384):
+                    size += len(chunk)
+                    if size > MAX_JWKS_BYTES:
+                        raise JwksFetchError("response too large")
+                    chunks.append(chunk)
+        except urllib.error.HTTPError as error:
+            raise JwksFetchError(f"HTTP {error.code}") from None
+        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
+            timed_out = deadline.expired or isinstance(getattr(error, "reason", error), TimeoutError)
+            raise JwksFetchError("timed out" if timed_out else type(error).__name__) from None
+        if deadline.expired:  # the shut-down socket may read as a clean, early end of the body
+            raise JwksFetchError("timed out")
     try:
         document = json.loads(b"".join(chunks))
     except (ValueError, RecursionError):

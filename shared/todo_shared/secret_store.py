@@ -13,6 +13,12 @@ import json
 
 # Values are re-read after this many seconds by Powertools; settings themselves are cached per container.
 SECRET_MAX_AGE_SECONDS = 300
+# botocore waits 60 s to connect and 60 s for a reply, up to 5 times: an unreachable endpoint (a VPC without
+# a route to it) would outlast the Lambda timeout (15 s) with no clear error. These bound one read to at most
+# 2 x (2 s + 3 s) plus one back-off of up to 1 s.
+AWS_CONNECT_TIMEOUT_SECONDS = 2.0
+AWS_READ_TIMEOUT_SECONDS = 3.0
+AWS_MAX_ATTEMPTS = 2
 
 
 class SecretStoreError(Exception):
@@ -48,14 +54,46 @@ def _unwrap_json(value: str, setting: str) -> str:
 
 
 def _error_kind(error: BaseException) -> str:
-    """AWS's error code (Powertools wraps the botocore error), else the exception's class name."""
+    """AWS's error code (Powertools wraps the botocore error), else the innermost cause's class name.
+
+    The class name says what went wrong without any message text: ``ConnectionRefusedError`` or
+    ``TimeoutError`` (the endpoint is unreachable or hangs), ``NoCredentialsError``, ``NoRegionError``. An
+    error code that is a bare HTTP status means botocore could not parse the error body (a proxy, an emulator).
+    """
     current: BaseException | None = error
-    while current is not None:
+    innermost = error
+    for _ in range(16):  # cause chains are short; never loop on a cycle
+        if current is None:
+            break
         response = getattr(current, "response", None)
-        if isinstance(response, dict) and response.get("Error", {}).get("Code"):
-            return str(response["Error"]["Code"])
+        if isinstance(response, dict):
+            code = str(response.get("Error", {}).get("Code") or "")
+            if code:
+                return f"HTTP {code}" if code.isdigit() else code
+        innermost = current
         current = current.__cause__ or current.__context__
-    return type(error).__name__
+    return type(innermost).__name__
+
+
+def _use_bounded_client(store: str) -> None:
+    """Give Powertools' shared provider for ``store`` ("ssm" or "secrets") a client with short timeouts.
+
+    Created on first use, once per container, in Powertools' own registry: ``parameters.clear_caches()``
+    forgets it with the cached values.
+    """
+    from aws_lambda_powertools.utilities import parameters
+    from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
+    from botocore.config import Config
+
+    if store in DEFAULT_PROVIDERS:
+        return
+    config = Config(
+        connect_timeout=AWS_CONNECT_TIMEOUT_SECONDS,
+        read_timeout=AWS_READ_TIMEOUT_SECONDS,
+        retries={"max_attempts": AWS_MAX_ATTEMPTS, "mode": "standard"},
+    )
+    provider = parameters.SSMProvider if store == "ssm" else parameters.SecretsProvider
+    DEFAULT_PROVIDERS[store] = provider(boto_config=config)
 
 
 def read_secret(reference: str, *, setting: str) -> str:
@@ -70,11 +108,13 @@ def read_secret(reference: str, *, setting: str) -> str:
             f"{reference!r} is not a reference: use arn:aws:secretsmanager:…, secretsmanager:<name>, "
             "arn:aws:ssm:…:parameter/<name> or ssm:/<name>"
         )
-    try:
+    try:  # creating the client is inside: it can fail too (no region, …)
         if ssm_name is not None:
+            _use_bounded_client("ssm")
             value = parameters.get_parameter(ssm_name, decrypt=True, max_age=SECRET_MAX_AGE_SECONDS)
         else:
             assert secret_id is not None
+            _use_bounded_client("secrets")
             value = parameters.get_secret(secret_id, max_age=SECRET_MAX_AGE_SECONDS)
     except Exception as error:  # boto/botocore errors vary; report the kind, never a value
         raise SecretStoreError(f"could not read {reference!r} ({_error_kind(error)})") from None

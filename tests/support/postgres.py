@@ -13,7 +13,7 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,33 +120,49 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def running_pgbouncer(directory: Path) -> Iterator[PgBouncer]:
-    """A PgBouncer in transaction mode in front of the test PostgreSQL, accepting TLS and plain clients."""
+def running_pgbouncer(
+    directory: Path,
+    *,
+    server_host: str = POSTGRES_HOST,
+    server_port: int = POSTGRES_PORT,
+    users: Mapping[str, str] | None = None,
+    settings: Mapping[str, str] | None = None,
+) -> Iterator[PgBouncer]:
+    """A PgBouncer in transaction mode in front of the test PostgreSQL, accepting TLS and plain clients.
+
+    ``server_host``/``server_port`` point it at another server (the fault tests' private cluster), ``users`` gives the
+    passwords it logs in to that server with, and ``settings`` adds or overrides ``[pgbouncer]`` lines.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     directory.chmod(0o755)  # readable by the postgres user PgBouncer switches to
     pki = make_pki(directory)
-    users = directory / "users.txt"
-    users.write_text(f'"{POSTGRES_USER}" ""\n')
+    users_file = directory / "users.txt"
+    accounts = users if users is not None else {POSTGRES_USER: ""}
+    users_file.write_text("".join(f'"{name}" "{password}"\n' for name, password in accounts.items()))
     port = free_port()
+    options = {
+        "listen_addr": "127.0.0.1",
+        "listen_port": str(port),
+        "unix_socket_dir": "",
+        "auth_type": "trust",
+        "auth_file": str(users_file),
+        "pool_mode": "transaction",
+        "default_pool_size": "20",
+        "max_client_conn": "200",
+        "client_tls_sslmode": "allow",
+        "client_tls_cert_file": str(pki.server_cert),
+        "client_tls_key_file": str(pki.server_key),
+        "ignore_startup_parameters": "extra_float_digits",
+        **(settings or {}),
+    }
     config = directory / "pgbouncer.ini"
     config.write_text(
         "\n".join(
             [
                 "[databases]",
-                f"* = host={POSTGRES_HOST} port={POSTGRES_PORT}",
+                f"* = host={server_host} port={server_port}",
                 "[pgbouncer]",
-                "listen_addr = 127.0.0.1",
-                f"listen_port = {port}",
-                "unix_socket_dir =",
-                "auth_type = trust",
-                f"auth_file = {users}",
-                "pool_mode = transaction",
-                "default_pool_size = 20",
-                "max_client_conn = 200",
-                "client_tls_sslmode = allow",
-                f"client_tls_cert_file = {pki.server_cert}",
-                f"client_tls_key_file = {pki.server_key}",
-                "ignore_startup_parameters = extra_float_digits",
+                *(f"{name} = {value}" for name, value in options.items()),
                 "",
             ]
         )
