@@ -8,15 +8,17 @@ rejects them, so they are translated into a verifying TLS context and a socket t
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import ssl
+import types
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 from sqlmodel import Session
@@ -103,6 +105,100 @@ def tls_context() -> ssl.SSLContext:
     return context
 
 
+# --- pg8000 with socket failures reported as DBAPI errors ---------------------------------------------------
+#
+# pg8000 lets some socket failures escape as bare ``OSError``s: a timeout or reset on the first read of a
+# reply (e.g. PgBouncer waiting for a PostgreSQL that is down), and any failure while connecting (its SSL
+# negotiation, a TLS handshake). SQLAlchemy handles only DBAPI errors: a bare ``TimeoutError`` during the
+# pre-ping skipped its disconnect handling and became a 500. ``_pg8000_module`` is pg8000 with those failures
+# turned into pg8000's own ``InterfaceError("network error …")``, which SQLAlchemy's pg8000 dialect treats
+# as a disconnect (the connection is discarded) and the API answers with 503.
+
+
+def _network_error(error: OSError) -> Exception:
+    """pg8000's own disconnect error for ``error``; callers raise it ``from error``, so a timeout stays
+    recognisable as the ``__cause__``."""
+    from pg8000.exceptions import InterfaceError
+
+    # The socket's own words (e.g. "timed out", "[SSL: CERTIFICATE_VERIFY_FAILED] …"): never a password.
+    network_error: Exception = InterfaceError(f"network error ({error or type(error).__name__})")
+    return network_error
+
+
+class _GuardedStream:
+    """pg8000's buffered socket file, reporting socket failures as ``InterfaceError``.
+
+    After the first failure the stream is closed at once and every later use fails the same way: its unsent
+    bytes (pg8000's goodbye message) would otherwise be flushed again when it is garbage-collected, and
+    that error has nowhere to go but stderr ("Exception ignored in: <_io.BufferedRWPair …>").
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self._failed = False
+
+    def _guarded(self, operation: str, *args: Any) -> Any:
+        if self._failed:
+            from pg8000.exceptions import InterfaceError
+
+            raise InterfaceError("network error (the connection already failed)")
+        try:
+            return getattr(self._stream, operation)(*args)
+        except OSError as error:
+            self._failed = True
+            # Its flush fails the same way (OSError), but the stream ends up closed regardless.
+            with contextlib.suppress(OSError):
+                self._stream.close()
+            raise _network_error(error) from error
+
+    def read(self, size: int) -> bytes:
+        data: bytes = self._guarded("read", size)
+        return data
+
+    def write(self, data: bytes) -> int:
+        written: int = self._guarded("write", data)
+        return written
+
+    def flush(self) -> None:
+        self._guarded("flush")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _guarded_connect(*args: Any, **kwargs: Any) -> Any:
+    # One round trip per statement instead of pg8000's three (pg_pipeline.py).
+    from todo_shared.pg_pipeline import PipelinedConnection
+
+    try:
+        connection = PipelinedConnection(*args, **kwargs)
+    except OSError as error:
+        raise _network_error(error) from error
+    stream = getattr(connection, "_sock", None)  # where pg8000 (1.31) reads and writes the protocol
+    if stream is not None:
+        connection._sock = _GuardedStream(stream)
+    return connection
+
+
+@cache
+def _pg8000_module() -> types.ModuleType:
+    """The DBAPI module handed to SQLAlchemy: pg8000 itself, except for ``connect`` (guarded, pipelined)."""
+    import pg8000
+
+    module = types.ModuleType("pg8000_guarded", pg8000.__doc__)
+    module.__dict__.update({name: value for name, value in vars(pg8000).items() if name != "__name__"})
+    module.__dict__["connect"] = _guarded_connect
+    return module
+
+
+def _fail_fast_on_ping_timeout(context: ExceptionContext) -> None:
+    """A pre-ping that timed out means the server is not answering, not that the socket died: don't let
+    SQLAlchemy reconnect and wait a second full timeout (twice ``DATABASE_TIMEOUT_SECONDS`` would outlast
+    the Lambda timeout). The pool still discards the connection, so the next request starts afresh."""
+    if context.is_pre_ping and isinstance(context.original_exception.__cause__, TimeoutError):
+        context.is_disconnect = False
+
+
 def _enable_sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -127,6 +223,7 @@ def build_engine(
         engine = create_engine(
             target.url,
             connect_args={"check_same_thread": False, "timeout": timeout_seconds},
+            hide_parameters=True,
             **({} if keep_connections else {"poolclass": NullPool}),
         )
         event.listen(engine, "connect", _enable_sqlite_pragmas)
@@ -135,10 +232,19 @@ def build_engine(
     if target.use_tls:
         connect_args["ssl_context"] = tls_context()
     if not keep_connections:
-        return create_engine(target.url, connect_args=connect_args, poolclass=NullPool)
-    return create_engine(
+        return create_engine(
+            target.url,
+            module=_pg8000_module(),
+            connect_args=connect_args,
+            poolclass=NullPool,
+            hide_parameters=True,
+        )
+    engine = create_engine(
         target.url,
+        module=_pg8000_module(),
         connect_args=connect_args,
+        # Errors are logged with their statement: never with its values (emails, password hashes).
+        hide_parameters=True,
         pool_size=pool_size,
         max_overflow=4,
         pool_timeout=timeout_seconds,
@@ -146,6 +252,8 @@ def build_engine(
         # Neon's pooler and PgBouncer drop idle server links; recycle before a typical idle timeout.
         pool_recycle=240,
     )
+    event.listen(engine, "handle_error", _fail_fast_on_ping_timeout)
+    return engine
 
 
 @cache

@@ -1,0 +1,103 @@
+"""The pipelined pg8000 connection: one round trip per statement, same results and errors as pg8000's own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pg8000.core
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError, ProgrammingError
+
+from tests.support.app_state import Backend
+from todo_shared.database import build_engine
+from todo_shared.pg_pipeline import PipelinedConnection
+
+pytestmark = pytest.mark.parametrize("database", ["postgres", "pgbouncer"], indirect=True)
+
+
+@pytest.fixture
+def engine(database: Backend) -> Iterator[Engine]:
+    engine = build_engine(database.url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def round_trips(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    counter = [0]
+    original = pg8000.core.CoreConnection.handle_messages
+
+    def counted(self: Any, context: Any) -> Any:
+        counter[0] += 1
+        return original(self, context)
+
+    monkeypatch.setattr(pg8000.core.CoreConnection, "handle_messages", counted)
+    return counter
+
+
+def test_the_engine_uses_the_pipelined_connection(engine: Engine) -> None:
+    with engine.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        assert isinstance(raw, PipelinedConnection)
+
+
+def test_a_parameterised_statement_and_commit_take_one_round_trip_each(
+    engine: Engine, round_trips: list[int]
+) -> None:
+    with engine.connect() as connection:  # opens the pooled connection
+        connection.execute(text("SELECT 1"))
+        connection.commit()
+    with engine.connect() as connection:  # the pre-ping at checkout: BEGIN, SELECT 1
+        round_trips[0] = 0
+        value = connection.execute(text("SELECT CAST(:a AS integer) + 1"), {"a": 41}).scalar()
+        assert round_trips[0] == 1
+        connection.commit()
+        assert round_trips[0] == 2
+    assert value == 42
+
+
+def test_values_round_trip_unchanged(engine: Engine) -> None:
+    with engine.connect() as connection:
+        row = connection.execute(
+            text("SELECT CAST(:t AS text), CAST(:n AS integer), CAST(:b AS boolean)"),
+            {"t": "é ' \" ; -- 😀", "n": None, "b": True},
+        ).one()
+        connection.rollback()
+    assert tuple(row) == ("é ' \" ; -- 😀", None, True)
+
+
+def test_a_unique_violation_is_still_an_integrity_error(engine: Engine) -> None:
+    with engine.connect() as connection:
+        connection.execute(text("CREATE TEMPORARY TABLE pipeline_unique (v text UNIQUE) ON COMMIT DROP"))
+        connection.execute(text("INSERT INTO pipeline_unique VALUES (:v)"), {"v": "x"})
+        with pytest.raises(IntegrityError):
+            connection.execute(text("INSERT INTO pipeline_unique VALUES (:v)"), {"v": "x"})
+        connection.rollback()
+
+
+def test_the_connection_is_usable_after_an_error_and_rollback(engine: Engine) -> None:
+    with engine.connect() as connection:
+        with pytest.raises(ProgrammingError):
+            connection.execute(text("SELECT * FROM no_such_table WHERE id = :i"), {"i": 1})
+        connection.rollback()
+        with pytest.raises(ProgrammingError):  # an error at execute, after a good parse
+            connection.execute(text("SELECT 1 / CAST(:z AS integer)"), {"z": 0})
+        connection.rollback()
+        assert (
+            connection.execute(text("SELECT CAST(:a AS text)"), {"a": "still fine"}).scalar() == "still fine"
+        )
+        connection.rollback()
+
+
+def test_writes_report_their_row_counts_and_returning_rows(engine: Engine) -> None:
+    with engine.connect() as connection:
+        connection.execute(text("CREATE TEMPORARY TABLE pipeline_rows (id serial, v text) ON COMMIT DROP"))
+        inserted = connection.execute(
+            text("INSERT INTO pipeline_rows (v) VALUES (:a), (:b) RETURNING id"), {"a": "a", "b": "b"}
+        ).scalars()
+        assert list(inserted) == [1, 2]
+        assert connection.execute(text("UPDATE pipeline_rows SET v = :v"), {"v": "z"}).rowcount == 2
+        assert connection.execute(text("DELETE FROM pipeline_rows WHERE id = :i"), {"i": 9}).rowcount == 0
+        connection.rollback()

@@ -1,0 +1,116 @@
+"""Database round trips per request, counted where pg8000 waits for the server (each wait for ReadyForQuery
+is one round trip; on AWS, one network round trip to Neon that no local timing shows).
+
+The budgets are exact, so a change that adds a query shows up here and in docs/performance.md alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pg8000.core
+import pytest
+from starlette.testclient import TestClient
+
+from devtools.serve import build_local_app
+from tests.support.app_state import Backend
+from tests.support.auth import PASSWORD, bearer, signup, token_of, unique_email
+from todo_shared.settings import get_settings
+
+pytestmark = pytest.mark.parametrize("database", ["postgres", "pgbouncer"], indirect=True)
+
+# Pre-ping (BEGIN, SELECT 1) is 2; each statement 1 (pg_pipeline.py; pg8000 alone: 3); COMMIT 1.
+# pg8000 alone gave 6, 8, 11, 11, 11, 11, 14, 11 and 25 for these routes.
+EXPECTED_ROUND_TRIPS = {
+    "GET /health/ready": 4,
+    "GET /api/auth/verify": 4,
+    "GET /api/tasks": 5,
+    "POST /api/tasks": 5,
+    "GET /api/tasks/{id}": 5,
+    "PATCH /api/tasks/{id}": 5,
+    "PATCH /api/tasks/{id}/complete": 6,
+    "DELETE /api/tasks/{id}": 5,
+    "POST /api/auth/login": 11,
+}
+
+
+class RoundTrips:
+    def __init__(self) -> None:
+        self.count = 0
+
+
+@pytest.fixture
+def round_trips(monkeypatch: pytest.MonkeyPatch) -> RoundTrips:
+    counter = RoundTrips()
+    original = pg8000.core.CoreConnection.handle_messages
+
+    def counted(self: Any, context: Any) -> Any:
+        counter.count += 1
+        return original(self, context)
+
+    monkeypatch.setattr(pg8000.core.CoreConnection, "handle_messages", counted)
+    return counter
+
+
+@pytest.fixture
+def client(database: Backend) -> Iterator[httpx.Client]:
+    with TestClient(build_local_app(get_settings()), base_url="http://testserver") as test_client:
+        yield test_client
+
+
+def trips_of(counter: RoundTrips, call: Callable[[], httpx.Response], status: int) -> int:
+    call()  # the first call may open the connection (its handshake is not a per-request cost)
+    counter.count = 0
+    response = call()
+    assert response.status_code == status, response.text
+    return counter.count
+
+
+def test_round_trips_per_route(client: httpx.Client, round_trips: RoundTrips) -> None:
+    email = unique_email("trips")
+    token = token_of(signup(client, email=email))
+    auth = bearer(token)
+    for number in range(20):
+        assert client.post("/api/tasks", json={"title": f"task {number}"}, headers=auth).status_code == 201
+    task_id = client.get("/api/tasks", headers=auth).json()["tasks"][0]["id"]
+    measured = {
+        "GET /health/ready": trips_of(round_trips, lambda: client.get("/health/ready"), 200),
+        "GET /api/auth/verify": trips_of(
+            round_trips, lambda: client.get("/api/auth/verify", headers=auth), 200
+        ),
+        "GET /api/tasks": trips_of(round_trips, lambda: client.get("/api/tasks", headers=auth), 200),
+        "POST /api/tasks": trips_of(
+            round_trips, lambda: client.post("/api/tasks", json={"title": "t"}, headers=auth), 201
+        ),
+        "GET /api/tasks/{id}": trips_of(
+            round_trips, lambda: client.get(f"/api/tasks/{task_id}", headers=auth), 200
+        ),
+        "PATCH /api/tasks/{id}": trips_of(
+            round_trips,
+            lambda: client.patch(f"/api/tasks/{task_id}", json={"title": "x"}, headers=auth),
+            200,
+        ),
+        "PATCH /api/tasks/{id}/complete": trips_of(
+            round_trips, lambda: client.patch(f"/api/tasks/{task_id}/complete", headers=auth), 200
+        ),
+        "POST /api/auth/login": trips_of(
+            round_trips,
+            lambda: client.post("/api/auth/login", json={"email": email, "password": PASSWORD}),
+            200,
+        ),
+    }
+    doomed = _new_task(client, auth)
+    round_trips.count = 0
+    assert client.delete(f"/api/tasks/{doomed}", headers=auth).status_code == 204
+    measured["DELETE /api/tasks/{id}"] = round_trips.count
+    assert measured == EXPECTED_ROUND_TRIPS
+    assert measured["GET /api/tasks"] <= 10  # issue 7's ceiling, token check included
+
+
+def _new_task(client: httpx.Client, auth: dict[str, str]) -> int:
+    response = client.post("/api/tasks", json={"title": "to delete"}, headers=auth)
+    assert response.status_code == 201
+    task_id: int = response.json()["id"]
+    return task_id
