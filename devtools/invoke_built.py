@@ -1,11 +1,21 @@
-"""Runs the *built* artifacts the way Lambda runs them, one fresh interpreter per invocation.
+"""Checks the *built* artifacts, then runs them the way Lambda runs them, one fresh interpreter per invocation.
 
-    python -m devtools.invoke_built --build-dir .aws-sam/build-x86_64
+    python -m devtools.invoke_built --build-dir .aws-sam/build-x86_64 --python python3.13
+    python -m devtools.invoke_built --build-dir .aws-sam/build --python python3.13 --package-only
 
-For every entry of ``events/expectations.json``, in order: an isolated Python 3.13 (``-I -S``: no
-site-packages, no user paths, no PYTHON* variables) whose ``sys.path`` is only the standard library, the
-built function directory (``/var/task`` on Lambda) and the built layer's ``python/`` (``/opt/python``),
-imports ``app`` and calls ``app.handler(event, context)``. The status must be the expected one.
+Package checks (shared/Makefile builds the layer; docs/decisions.md, "Layer build: makefile instead of
+python3.13"): every layer module has an unchecked-hash ``.pyc`` of the runtime's Python next to it (except the
+subpackages the Makefile leaves as source on purpose), matching its source; nothing the runtime provides
+(boto3, botocore, …) is in the layer; native libraries are for the build's architecture; and the sizes of the
+layer and each function, unzipped and zipped, against Lambda's limits and, for the deployed architecture, the
+budget of 50 MB unzipped for the layer plus a function.
+
+Invocations, for every entry of ``events/expectations.json`` in order: an isolated Python 3.13 (``-I -S``: no
+site-packages, no user paths, no PYTHON* variables; ``-B``: like Lambda's read-only code directories, nothing
+is written) whose ``sys.path`` is the standard library, then the built function directory (``/var/task``), the
+built layer's ``python/`` (``/opt/python``), and last a stand-in for the runtime's own packages (boto3 and its
+dependencies, pinned as in requirements.txt). It imports ``app`` and calls ``app.handler(event, context)``; the
+status must be the expected one, and no layer module may be compiled from source (a stale or missing ``.pyc``).
 
 Settings are given as on ``sam local``: environment variables, ``ENVIRONMENT=production``, a SQLite database
 migrated beforehand. The token and user id placeholders in event files are replaced by those returned by the
@@ -15,27 +25,52 @@ last event marked ``capture_token`` (as a user would paste them into the event f
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from devtools import template
 from devtools.lambda_transport import match_route
 from devtools.migrate import migrate
-from devtools.paths import EVENTS_DIR
+from devtools.paths import EVENTS_DIR, LAYER_DIR, ROOT
 
 EXPECTATIONS = EVENTS_DIR / "expectations.json"
+LAYER = "SharedLayer"
+# Issue 7: the layer plus any one function, unzipped. Lambda's own limits, in the bytes it enforces: 250 MB
+# unzipped for a function and its layers, 50 MB zipped for a direct upload.
+BUDGET_BYTES = 50_000_000
+LAMBDA_UNZIPPED_LIMIT = 262_144_000
+LAMBDA_ZIPPED_LIMIT = 52_428_800
+# e_machine of an ELF header (offset 18, little-endian) per Lambda architecture.
+ELF_MACHINES = {"arm64": 0xB7, "x86_64": 0x3E}
+# PEP 552: the pyc flags word (bytes 4-8). Bit 0 = hash-based, bit 1 = check the source: 0b01 = unchecked hash.
+UNCHECKED_HASH = 0b01
 
-# Runs inside the isolated interpreter: argv = function dir, layer python dir, result file; event on stdin.
+# Runs inside the isolated interpreter: argv = function dir, layer python dir, runtime dir, result file; event on
+# stdin. Records every module compiled from source (SourceFileLoader.source_to_code is only called when no
+# usable .pyc exists) for the result.
 _BOOTSTRAP = """
 import json, sys
-function_dir, layer_dir, result_path = sys.argv[1:4]
+from importlib.machinery import SourceFileLoader
+function_dir, layer_dir, runtime_dir, result_path = sys.argv[1:5]
 sys.path[:0] = [function_dir, layer_dir]
+sys.path.append(runtime_dir)
+compiled = []
+_source_to_code = SourceFileLoader.source_to_code
+def _recording(loader, data, path, *, _optimize=-1):
+    compiled.append(path)
+    return _source_to_code(loader, data, path, _optimize=_optimize)
+SourceFileLoader.source_to_code = _recording
 class Context:
     function_name = "built-function"; function_version = "$LATEST"; memory_limit_in_mb = 1024
     aws_request_id = "built-invoke"; log_group_name = "/aws/lambda/built"; log_stream_name = "built"
@@ -44,8 +79,54 @@ class Context:
 import app
 result = app.handler(json.load(sys.stdin), Context())
 with open(result_path, "w") as handle:
-    json.dump(result, handle)
+    json.dump({"response": result, "compiled": compiled}, handle)
 """
+
+
+@dataclass(frozen=True, slots=True)
+class Interpreter:
+    """What the .pyc files must be written for: the target interpreter's cache tag and magic number."""
+
+    path: str
+    cache_tag: str
+    magic: bytes
+
+    @classmethod
+    def probe(cls, path: str) -> Interpreter:
+        completed = subprocess.run(
+            [
+                path,
+                "-I",
+                "-c",
+                "import importlib.util, sys; print(sys.implementation.cache_tag, importlib.util.MAGIC_NUMBER.hex())",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        tag, magic = completed.stdout.split()
+        return cls(path=path, cache_tag=tag, magic=bytes.fromhex(magic))
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    response: dict[str, Any]
+    compiled: list[str]  # source files Python compiled because it found no usable .pyc
+
+
+def make_variable(name: str) -> list[str]:
+    """A variable of shared/Makefile (the single source of its lists)."""
+    # (An exported LAYER_ARCHITECTURE is the build's business, not the lists'.)
+    environment = {key: value for key, value in os.environ.items() if key != "LAYER_ARCHITECTURE"}
+    completed = subprocess.run(
+        ["make", "--no-print-directory", "-s", "-f", str(LAYER_DIR / "Makefile"), f"print-{name}"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=LAYER_DIR,
+        env=environment,
+    )
+    return completed.stdout.split()
 
 
 def lambda_environment(database_url: str, function: str) -> dict[str, str]:
@@ -66,20 +147,66 @@ def lambda_environment(database_url: str, function: str) -> dict[str, str]:
     }
 
 
+def runtime_standin(python: str) -> Path:
+    """A folder standing in for the packages the Lambda runtime provides (/var/runtime): boto3 and its
+    dependencies, pinned as requirements.txt pins them for development. The layer leaves them out, and Powertools'
+    Tracer imports botocore (through aws_xray_sdk) even when tracing is off."""
+    pins = re.findall(r"^boto3==\S+", (ROOT / "requirements.txt").read_text(), flags=re.MULTILINE)
+    if len(pins) != 1:
+        raise RuntimeError("requirements.txt must pin boto3 exactly once (boto3==X), the runtime's stand-in")
+    target = ROOT / ".aws-sam" / "lambda-runtime"
+    stamp = target / ".pin"
+    if stamp.is_file() and stamp.read_text() == pins[0]:
+        return target
+    shutil.rmtree(target, ignore_errors=True)
+    completed = subprocess.run(
+        [
+            python,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--root-user-action=ignore",
+            "--only-binary=:all:",
+            "--target",
+            str(target),
+            pins[0],
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(
+            f"could not install {pins[0]} as the runtime's stand-in:\n{completed.stderr[-4000:]}"
+        )
+    stamp.write_text(pins[0])
+    return target
+
+
 def invoke(
-    python: str, build_dir: Path, resource: str, function: str, event: dict[str, Any], env: dict[str, str]
-) -> dict[str, Any]:
-    layer_python = build_dir / "SharedLayer" / "python"
+    python: str,
+    build_dir: Path,
+    resource: str,
+    function: str,
+    event: dict[str, Any],
+    env: dict[str, str],
+    runtime_dir: Path,
+) -> Invocation:
+    layer_python = build_dir / LAYER / "python"
     with tempfile.NamedTemporaryFile(suffix=".json") as result_file:
         completed = subprocess.run(
             [
                 python,
                 "-I",
                 "-S",
+                "-B",
                 "-c",
                 _BOOTSTRAP,
                 str(build_dir / resource),
                 str(layer_python),
+                str(runtime_dir),
                 result_file.name,
             ],
             input=json.dumps(event),
@@ -91,8 +218,8 @@ def invoke(
         )
         if completed.returncode != 0:
             raise RuntimeError(f"{function} crashed:\n{completed.stderr[-4000:]}")
-        result: dict[str, Any] = json.loads(Path(result_file.name).read_text())
-    return result
+        result = json.loads(Path(result_file.name).read_text())
+    return Invocation(response=result["response"], compiled=result["compiled"])
 
 
 def resource_names() -> dict[str, str]:
@@ -104,18 +231,144 @@ def resource_names() -> dict[str, str]:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+def layer_architecture(document: dict[str, Any]) -> str:
+    architecture = document["Resources"][LAYER]["Metadata"]["BuildArchitecture"]
+    assert isinstance(architecture, str)
+    return architecture
+
+
+def tree_size(path: Path) -> tuple[int, int]:
+    """Unzipped bytes (the sum of the files, as Lambda counts them) and zipped (deflate) bytes of a folder."""
+    files = sorted(item for item in path.rglob("*") if item.is_file())
+    unzipped = sum(item.stat().st_size for item in files)
+    with tempfile.TemporaryFile() as handle:
+        with zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive:
+            for item in files:
+                archive.write(item, item.relative_to(path))
+        zipped = handle.tell()
+    return unzipped, zipped
+
+
+def _names(paths: list[Path], root: Path, limit: int = 5) -> str:
+    shown = ", ".join(str(path.relative_to(root)) for path in paths[:limit])
+    return shown + (f" and {len(paths) - limit} more" if len(paths) > limit else "")
+
+
+def bytecode_problems(layer_python: Path, interpreter: Interpreter, not_compiled: list[str]) -> list[str]:
+    """Every module outside ``not_compiled`` has an unchecked-hash .pyc for ``interpreter`` matching its source;
+    no other .pyc is shipped."""
+    missing: list[Path] = []
+    wrong_kind: list[Path] = []
+    stale: list[Path] = []
+    expected: set[Path] = set()
+    left_as_source = tuple(layer_python / prefix for prefix in not_compiled)
+    # The source hash is keyed by the magic number: only this interpreter's own files can be re-hashed here.
+    can_hash = interpreter.magic == importlib.util.MAGIC_NUMBER
+    for source in sorted(layer_python.rglob("*.py")):
+        if any(source.is_relative_to(prefix) for prefix in left_as_source):
+            continue
+        cached = source.parent / "__pycache__" / f"{source.stem}.{interpreter.cache_tag}.pyc"
+        expected.add(cached)
+        if not cached.is_file():
+            missing.append(source)
+            continue
+        header = cached.read_bytes()[:16]
+        flags = int.from_bytes(header[4:8], "little")
+        if header[:4] != interpreter.magic or flags != UNCHECKED_HASH:
+            wrong_kind.append(cached)
+        elif can_hash and header[8:16] != importlib.util.source_hash(source.read_bytes()):
+            stale.append(cached)
+    extra = sorted(path for path in layer_python.rglob("*.pyc") if path not in expected)
+    problems = []
+    if missing:
+        problems.append(f"{len(missing)} layer modules have no .pyc: {_names(missing, layer_python)}")
+    if wrong_kind:
+        problems.append(
+            f"{len(wrong_kind)} .pyc files are not unchecked-hash for {interpreter.cache_tag}: "
+            f"{_names(wrong_kind, layer_python)}"
+        )
+    if stale:
+        problems.append(f"{len(stale)} .pyc files do not match their source: {_names(stale, layer_python)}")
+    if extra:
+        problems.append(f"{len(extra)} unexpected .pyc files: {_names(extra, layer_python)}")
+    return problems
+
+
+def runtime_provided_problems(layer_python: Path, runtime_provided: list[str]) -> list[str]:
+    shipped = sorted(
+        entry.name
+        for entry in layer_python.iterdir()
+        if entry.name in runtime_provided
+        or (entry.name.endswith(".dist-info") and entry.name.split("-")[0] in runtime_provided)
     )
-    parser.add_argument("--build-dir", type=Path, required=True)
-    parser.add_argument("--python", default=sys.executable, help="a Python 3.13 interpreter")
-    args = parser.parse_args(argv)
+    return [f"the layer ships what the runtime provides: {', '.join(shipped)}"] if shipped else []
+
+
+def architecture_problems(layer_python: Path, architecture: str) -> list[str]:
+    machine = ELF_MACHINES[architecture]
+    foreign = sorted(
+        path
+        for path in layer_python.rglob("*.so")
+        if int.from_bytes(path.read_bytes()[18:20], "little") != machine
+    )
+    if foreign:
+        return [
+            f"{len(foreign)} native libraries are not for {architecture}: {_names(foreign, layer_python)}"
+        ]
+    return []
+
+
+def check_package(build_dir: Path, interpreter: Interpreter) -> int:
+    """Prints the package checks and sizes; returns the number of problems."""
+    built = template.load_template(build_dir / "template.yaml")
+    architecture = layer_architecture(built)
+    deployed = layer_architecture(template.project_template())
+    layer_python = build_dir / LAYER / "python"
+    problems = [
+        *bytecode_problems(layer_python, interpreter, make_variable("NOT_COMPILED")),
+        *runtime_provided_problems(layer_python, make_variable("RUNTIME_PROVIDED")),
+        *architecture_problems(layer_python, architecture),
+    ]
+    modules = sum(1 for _ in layer_python.rglob("*.pyc"))
+    print(f"layer bytecode: {modules} .pyc files")
+    names = [LAYER, *sorted(resource_names().values())]
+    sizes = {name: tree_size(build_dir / name) for name in names}
+    print(
+        f"sizes ({architecture}; MB = 10^6 bytes; Lambda: {LAMBDA_UNZIPPED_LIMIT / 1e6:.0f} MB unzipped for a "
+        f"function and its layers, {LAMBDA_ZIPPED_LIMIT / 1e6:.1f} MB zipped per direct upload):"
+    )
+    layer_unzipped, _ = sizes[LAYER]
+    for name in names:
+        unzipped, zipped = sizes[name]
+        line = f"  {name:<16} unzipped {unzipped / 1e6:7.2f} MB   zipped {zipped / 1e6:6.2f} MB"
+        if name != LAYER:
+            line += f"   with the layer {(unzipped + layer_unzipped) / 1e6:6.2f} MB unzipped"
+        print(line)
+        if zipped > LAMBDA_ZIPPED_LIMIT:
+            problems.append(f"{name} zipped is over Lambda's direct-upload limit")
+        if name != LAYER and unzipped + layer_unzipped > LAMBDA_UNZIPPED_LIMIT:
+            problems.append(f"{name} with the layer is over Lambda's unzipped limit")
+        # The budget is for what is deployed; another architecture's build only stands in for it here.
+        if name != LAYER and architecture == deployed and unzipped + layer_unzipped >= BUDGET_BYTES:
+            problems.append(
+                f"{name} with the layer is {(unzipped + layer_unzipped) / 1e6:.2f} MB unzipped, "
+                f"over the budget of {BUDGET_BYTES / 1e6:.0f} MB"
+            )
+    for problem in problems:
+        print(f"FAIL {problem}")
+    if not problems:
+        print("package: ok")
+    return len(problems)
+
+
+def invoke_events(build_dir: Path, python: str, runtime_dir: Path) -> int:
+    """Runs every events/ file through its built function; returns the number of failures."""
     manifest = json.loads(EXPECTATIONS.read_text())
     token_placeholder = manifest["placeholder_token"]
     user_placeholder = manifest["placeholder_user_id"]
     routes = template.routes(template.project_template())
     resources = resource_names()
+    layer_python = str((build_dir / LAYER / "python").resolve())
     failures = 0
     token, user_id = token_placeholder, user_placeholder
     with tempfile.TemporaryDirectory() as state:
@@ -131,18 +384,29 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             started = time.perf_counter()
             env = lambda_environment(database_url, route.function)
-            result = invoke(
-                args.python, args.build_dir, resources[route.function], route.function, event, env
+            invocation = invoke(
+                python,
+                build_dir.resolve(),
+                resources[route.function],
+                route.function,
+                event,
+                env,
+                runtime_dir,
             )
             elapsed = (time.perf_counter() - started) * 1000
-            status = int(result["statusCode"])
-            verdict = "ok  " if status == entry["status"] else "FAIL"
-            failures += status != entry["status"]
+            status = int(invocation.response["statusCode"])
+            from_layer = [path for path in invocation.compiled if path.startswith(layer_python)]
+            ok = status == entry["status"] and not from_layer
+            failures += not ok
             print(
-                f"{verdict} {entry['event']:<32} {route.function:<8} {status} (want {entry['status']}) {elapsed:6.0f} ms"
+                f"{'ok  ' if ok else 'FAIL'} {entry['event']:<32} {route.function:<8} {status} "
+                f"(want {entry['status']}) {elapsed:6.0f} ms, compiled from source: {len(from_layer)} layer, "
+                f"{len(invocation.compiled) - len(from_layer)} function"
             )
+            if from_layer:
+                print(f"     layer modules without usable bytecode: {', '.join(from_layer[:5])}")
             if entry.get("capture_token") and status < 300:
-                body = json.loads(result["body"])
+                body = json.loads(invocation.response["body"])
                 token, user_id = body["token"], body["user"]["id"]
     covered = {entry["event"] for entry in manifest["sequence"]}
     missing = sorted(
@@ -152,6 +416,29 @@ def main(argv: list[str] | None = None) -> int:
         print(f"FAIL {name}: not in events/expectations.json")
     failures += len(missing)
     print(f"{len(covered) - failures if failures <= len(covered) else 0} passed, {failures} failed")
+    return failures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--build-dir", type=Path, required=True)
+    parser.add_argument("--python", default=sys.executable, help="a Python 3.13 interpreter")
+    parser.add_argument(
+        "--package-only",
+        action="store_true",
+        help="only the package checks (a build this machine cannot run)",
+    )
+    args = parser.parse_args(argv)
+    interpreter = Interpreter.probe(args.python)
+    print(f"-- package checks: {args.build_dir}")
+    failures = check_package(args.build_dir, interpreter)
+    if not args.package_only:
+        print(
+            f"-- invoking the built handlers with every events/ file (isolated {interpreter.cache_tag}, -B)"
+        )
+        failures += invoke_events(args.build_dir, args.python, runtime_standin(args.python))
     return 1 if failures else 0
 
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import ast
 import copy
+import os
+import re
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import APIRouter, FastAPI
 
-from devtools import template
+from devtools import invoke_built, template
 from devtools.functions import function_names, load_function
-from devtools.paths import FUNCTIONS_DIR
+from devtools.paths import FUNCTIONS_DIR, LAYER_DIR
 from devtools.route_check import route_mismatches
 from todo_shared.app_factory import create_app
 
@@ -71,16 +76,159 @@ def test_function_module_names_are_unique_across_functions() -> None:
             seen[module.stem] = str(module)
 
 
-def test_layer_is_built_by_sam_for_python_3_13(document: dict[str, Any]) -> None:
+def _layer(document: dict[str, Any]) -> dict[str, Any]:
     layers = [
         resource
         for resource in document["Resources"].values()
         if resource["Type"] == "AWS::Serverless::LayerVersion"
     ]
     assert len(layers) == 1
-    assert layers[0]["Properties"]["ContentUri"] == "shared/"
-    assert layers[0]["Metadata"]["BuildMethod"] == "python3.13"
+    layer: dict[str, Any] = layers[0]
+    return layer
+
+
+def _make_environment() -> dict[str, str]:
+    """Without the Makefile's settings, which the shell may have exported: the defaults are what deploys."""
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if name not in {"LAYER_ARCHITECTURE", "PYTHON", "STRIP", "ARTIFACTS_DIR", "MAKEFLAGS"}
+    }
+
+
+def _layer_build_commands(**variables: str) -> list[str]:
+    """The commands `sam build` would have shared/Makefile run, without running them (make -n)."""
+    completed = subprocess.run(
+        [
+            "make",
+            "-n",
+            "--no-print-directory",
+            "-f",
+            str(LAYER_DIR / "Makefile"),
+            "build-SharedLayer",
+            "ARTIFACTS_DIR=/artifacts",
+            *(f"{name}={value}" for name, value in variables.items()),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=LAYER_DIR,
+        env=_make_environment(),
+    )
+    assert completed.returncode == 0, completed.stderr
+    # One command per entry (continuation lines joined), without the recipe's comment lines.
+    lines = completed.stdout.replace("\\\n", " ").splitlines()
+    return [line for line in lines if not line.startswith("#")]
+
+
+def _command(commands: list[str], needle: str) -> str:
+    found = [command for command in commands if needle in command]
+    assert len(found) == 1, f"one command with {needle!r} expected in {commands}"
+    return found[0]
+
+
+def test_layer_is_built_by_its_makefile_for_arm64_and_python_3_13(document: dict[str, Any]) -> None:
+    layer = _layer(document)
+    assert layer["Properties"]["ContentUri"] == "shared/"
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
     assert document["Globals"]["Function"]["Runtime"] == "python3.13"
+    assert document["Globals"]["Function"]["Architectures"] == ["arm64"]
+
+
+def test_layer_makefile_installs_wheels_for_python_3_13_on_arm64() -> None:
+    install = _command(_layer_build_commands(PYTHON="python3.13"), "pip install")
+    assert install.startswith("python3.13 -m pip install ")
+    for option in (
+        '--target "/artifacts/python"',
+        "--implementation cp",
+        "--python-version 3.13",
+        "--only-binary=:all:",
+        "--platform manylinux2014_aarch64",
+        "--no-compile",
+        "-r requirements.txt",
+    ):
+        assert option in install
+    assert "x86_64" not in install
+
+
+def test_layer_makefile_builds_for_x86_64_when_asked() -> None:
+    install = _command(_layer_build_commands(LAYER_ARCHITECTURE="x86_64"), "pip install")
+    assert "--platform manylinux2014_x86_64" in install
+    assert "aarch64" not in install
+
+
+def test_layer_makefile_refuses_an_unknown_architecture() -> None:
+    completed = subprocess.run(
+        ["make", "-n", "-f", str(LAYER_DIR / "Makefile"), "build-SharedLayer", "LAYER_ARCHITECTURE=arm"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=LAYER_DIR,
+        env=_make_environment(),
+    )
+    assert completed.returncode != 0
+    assert 'LAYER_ARCHITECTURE must be arm64 or x86_64, not "arm"' in completed.stderr
+
+
+def test_layer_makefile_compiles_unchecked_hash_bytecode_after_the_last_change() -> None:
+    commands = _layer_build_commands(PYTHON="python3.13")
+    compile_all = _command(commands, "compileall")
+    assert compile_all.startswith("python3.13 -m compileall ")
+    assert "--invalidation-mode unchecked-hash" in compile_all
+    assert "-o 0" in compile_all
+    assert compile_all.endswith('"/artifacts/python"')
+    # Nothing may change the layer after it is compiled (a removed source would leave an orphan .pyc).
+    assert commands[-1] == compile_all
+
+
+def test_layer_makefile_leaves_out_what_the_runtime_provides() -> None:
+    removal = _command(_layer_build_commands(), "rm -rf boto3")
+    for name in ("boto3", "botocore", "s3transfer", "urllib3"):
+        assert f" {name} {name}-*.dist-info" in removal
+
+
+def test_layer_requirements_do_not_ask_for_what_the_build_removes() -> None:
+    """A direct requirement on a runtime-provided distribution would be installed, then silently deleted."""
+    runtime_provided = set(invoke_built.make_variable("RUNTIME_PROVIDED"))
+    requirements = (LAYER_DIR / "requirements.txt").read_text().splitlines()
+    named = {
+        re.split(r"[\[=<>!~ ;]", line.strip(), maxsplit=1)[0].lower()
+        for line in requirements
+        if line.strip() and not line.startswith("#")
+    }
+    assert "boto3" in runtime_provided
+    assert named & runtime_provided == set()
+
+
+def _imported_modules(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def test_our_code_imports_nothing_the_layer_build_removes_or_leaves_uncompiled() -> None:
+    """Removed: the import would fail on Lambda only. Left as source: it would be compiled at every cold start."""
+    excluded = [
+        entry.replace("/", ".")
+        for entry in invoke_built.make_variable("DEAD") + invoke_built.make_variable("NOT_COMPILED")
+        if "*" not in entry
+    ]
+    assert "sqlalchemy.testing" in excluded
+    sources = [*(LAYER_DIR / "todo_shared").rglob("*.py"), *FUNCTIONS_DIR.glob("*/*.py")]
+    offending = sorted(
+        f"{path.relative_to(LAYER_DIR.parent)}: {module}"
+        for path in sources
+        for module in _imported_modules(path)
+        if any(module == prefix or module.startswith(f"{prefix}.") for prefix in excluded)
+    )
+    assert offending == []
 
 
 def test_http_api_is_on_the_default_stage(document: dict[str, Any]) -> None:
@@ -91,3 +239,14 @@ def test_http_api_is_on_the_default_stage(document: dict[str, Any]) -> None:
     ]
     assert len(apis) == 1
     assert apis[0]["Properties"]["StageName"] == "$default"
+
+
+def test_snapstart_is_an_option_off_by_default(document: dict[str, Any]) -> None:
+    parameter = document["Parameters"]["SnapStart"]
+    assert parameter["Default"] == "None"
+    assert parameter["AllowedValues"] == ["None", "PublishedVersions"]
+    function_globals = document["Globals"]["Function"]
+    assert function_globals["SnapStart"] == {"ApplyOn": {"Ref": "SnapStart"}}
+    # SnapStart applies to published versions only: the routes must call an alias that follows them.
+    assert function_globals["AutoPublishAlias"] == "live"
+

@@ -17,6 +17,7 @@ from mangum import Mangum
 from starlette.types import ASGIApp
 
 from todo_shared.observability import logger, metrics, tracer
+from todo_shared.snapstart import register_snapstart_hooks
 
 # The context is typed loosely: Lambda passes its own object, tests and devtools a look-alike.
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -30,6 +31,7 @@ def is_http_api_event(event: Any) -> bool:
 
 
 def make_lambda_handler(app: ASGIApp) -> LambdaHandler:
+    register_snapstart_hooks()  # a no-op unless SnapStart's runtime library is there
     adapter = Mangum(app, lifespan="off")  # type: ignore[arg-type]  # Starlette and Mangum spell ASGI apart
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
