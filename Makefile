@@ -3,7 +3,7 @@
 PYTHON := .venv/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help run test lint format typecheck check migrate openapi venv clean
+.PHONY: help run test lint format typecheck check migrate openapi reliability bench venv clean
 
 help:
 	@echo "make run        serve the whole API on http://127.0.0.1:$${PORT:-8000} (SQLite; docs at /docs)"
@@ -11,6 +11,8 @@ help:
 	@echo "make lint       ruff and mypy"
 	@echo "make migrate    apply migrations to DATABASE_URL (use Neon's direct, non-pooler URL)"
 	@echo "make openapi    regenerate functions/docs/openapi.json after changing routes or models"
+	@echo "make reliability  fuzzing, fault, concurrency and hygiene tests, then the bounded load test (docs/reliability.md)"
+	@echo "make bench      cold start, warm latency, round trips and sizes beside the baselines (writes docs/performance.md)"
 
 venv:
 	@scripts/bootstrap
@@ -39,6 +41,22 @@ migrate: venv
 
 openapi: venv
 	$(PYTHON) -m devtools.openapi
+
+RELIABILITY_TESTS := tests/test_fuzz_schema.py tests/test_fuzz_regressions.py tests/test_faults.py \
+	tests/test_tasks_concurrency.py tests/test_tasks_etag.py tests/test_hygiene.py tests/test_auth_throttle.py \
+	tests/test_pg_pipeline.py tests/test_round_trips.py
+
+reliability: venv
+	@scripts/ensure-postgres
+	@scripts/ensure-pgbouncer
+	TODO_REQUIRE_POSTGRES=1 .venv/bin/pytest -q $(RELIABILITY_TESTS)
+	$(PYTHON) -m bench.load --users 40 --seconds 20
+
+bench: venv
+	@scripts/ensure-postgres
+	@scripts/ensure-pgbouncer
+	scripts/sam-check --build-only
+	$(PYTHON) -m bench.run
 
 clean:
 	rm -rf .venv .aws-sam .mypy_cache .ruff_cache .pytest_cache .hypothesis
