@@ -249,4 +249,3 @@ def test_snapstart_is_an_option_off_by_default(document: dict[str, Any]) -> None
     assert function_globals["SnapStart"] == {"ApplyOn": {"Ref": "SnapStart"}}
     # SnapStart applies to published versions only: the routes must call an alias that follows them.
     assert function_globals["AutoPublishAlias"] == "live"
-

@@ -26,6 +26,7 @@ from typing import Any
 import jwt
 from jwt import PyJWK
 
+from todo_shared.errors import RETRY_AFTER_SECONDS, ApiError
 from todo_shared.observability import logger
 from todo_shared.tokens import LEEWAY_SECONDS, TokenError, token_error
 
@@ -49,6 +50,19 @@ _PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 
 # Monotonic clock, replaceable in tests.
 _clock: Callable[[], float] = time.monotonic
+
+
+class KeysUnavailableError(ApiError):
+    """The token's key is not cached and the JWKS could not be fetched: the token may well be valid, so this
+    is a temporary 503, not a 401 that would make a frontend sign its user out during an outage."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            503,
+            "auth_unavailable",
+            "Sign-in keys cannot be fetched right now; please try again shortly.",
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
+        )
 
 
 class JwksFetchError(Exception):
@@ -217,6 +231,7 @@ class JwksCache:
         self._keys: dict[str, _Key] = {}
         self._fetched_at: float | None = None
         self._last_attempt: float | None = None
+        self.last_fetch_failed = False  # the latest attempt to fetch the JWKS failed
         self._lock = threading.Lock()
 
     def _stale(self) -> bool:
@@ -240,8 +255,10 @@ class JwksCache:
             try:
                 raw_keys = fetch_jwks(self.url, FETCH_TIMEOUT_SECONDS)
             except JwksFetchError as error:
+                self.last_fetch_failed = True
                 logger.warning("JWKS fetch failed", extra={"jwks_url": self.url, "reason": str(error)})
                 return
+            self.last_fetch_failed = False
             keys = dict(parsed for parsed in map(parse_key, raw_keys) if parsed is not None)
             if not keys:
                 logger.warning("JWKS has no usable keys", extra={"jwks_url": self.url})
@@ -271,15 +288,19 @@ def clear_jwks_cache() -> None:
 
 
 def decode_better_auth(token: str, header: dict[str, Any], better_auth_url: str) -> dict[str, Any]:
-    """Verify a Better Auth token and return its claims; raise ``TokenError``."""
+    """Verify a Better Auth token and return its claims; raise ``TokenError``, or ``KeysUnavailableError`` (503)
+    when its key is unknown because the JWKS cannot be fetched."""
     algorithm = header.get("alg")
     if algorithm not in ASYMMETRIC_ALGORITHMS:
         raise TokenError("algorithm_not_allowed")
     kid = header.get("kid")
     if not isinstance(kid, str) or not 0 < len(kid) <= MAX_KID_LENGTH:
         raise TokenError("missing_kid")
-    key = jwks_cache(better_auth_url).key(kid)
+    cache = jwks_cache(better_auth_url)
+    key = cache.key(kid)
     if key is None:
+        if cache.last_fetch_failed:
+            raise KeysUnavailableError()
         raise TokenError("unknown_kid")
     if algorithm not in key.algorithms:
         raise TokenError("algorithm_not_allowed")

@@ -233,7 +233,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     500: {"model": ErrorBody, "description": "Unexpected server fault."},
     503: {
         "model": ErrorBody,
-        "description": "Temporarily unavailable: the database cannot be reached (`database_unavailable`) or the "
-        "service's configuration cannot be read (`service_misconfigured`). Retry after `Retry-After` seconds.",
+        "description": "Temporarily unavailable: the database cannot be reached (`database_unavailable`), the "
+        "service's configuration cannot be read (`service_misconfigured`), or a Better Auth token's signing "
+        "keys cannot be fetched (`auth_unavailable`). Retry after `Retry-After` seconds.",
     },
 }
