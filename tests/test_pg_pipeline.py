@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date, datetime
 from typing import Any
 
+import pg8000.converters
 import pg8000.core
 import pytest
 from sqlalchemy import Engine, text
@@ -101,3 +103,48 @@ def test_writes_report_their_row_counts_and_returning_rows(engine: Engine) -> No
         assert connection.execute(text("UPDATE pipeline_rows SET v = :v"), {"v": "z"}).rowcount == 2
         assert connection.execute(text("DELETE FROM pipeline_rows WHERE id = :i"), {"i": 9}).rowcount == 0
         connection.rollback()
+
+
+def test_timestamps_and_dates_read_as_pg8000_reads_them(engine: Engine) -> None:
+    values = [
+        "2026-11-24 22:01:52.85729+00",
+        "2026-11-24 22:01:52+05:30",
+        "2026-11-24 22:01:52.1-03:00",
+        "infinity",
+        "12026-01-01 00:00:00+00",
+    ]
+    with engine.connect() as connection:
+        for value in values:
+            ours = connection.execute(text("SELECT CAST(:v AS timestamptz)"), {"v": value}).scalar()
+            raw = connection.execute(
+                text("SELECT CAST(CAST(:v AS timestamptz) AS text)"), {"v": value}
+            ).scalar()
+            assert ours == pg8000.converters.timestamptz_in(raw), value
+        naive = connection.execute(
+            text("SELECT CAST(:v AS timestamp)"), {"v": "2026-11-24 22:01:52.5"}
+        ).scalar()
+        day = connection.execute(text("SELECT CAST(:v AS date)"), {"v": "2026-11-24"}).scalar()
+        connection.rollback()
+    assert naive == datetime(2026, 11, 24, 22, 1, 52, 500000)
+    assert day == date(2026, 11, 24)
+
+
+def test_placeholder_translation_is_pg8000s_own_remembered(engine: Engine) -> None:
+    from pg8000 import dbapi, legacy
+
+    from todo_shared import pg_pipeline
+
+    assert legacy.convert_paramstyle is pg_pipeline.convert_paramstyle
+    query = "SELECT '%s', \"%s\", %s -- %s\\n FROM t WHERE a = %s AND b = E'\\\\'%s'"
+    for _ in range(2):  # computed, then remembered
+        assert pg_pipeline.convert_paramstyle("format", query, (1, 2)) == dbapi.convert_paramstyle(
+            "format", query, (1, 2)
+        )
+    named = "SELECT :a, :b, :a"
+    assert pg_pipeline.convert_paramstyle("named", named, {"a": 1, "b": 2}) == dbapi.convert_paramstyle(
+        "named", named, {"a": 1, "b": 2}
+    )
+    with engine.connect() as connection:  # and statements still reach the server intact
+        row = connection.execute(text("SELECT '%s', CAST(:a AS text)"), {"a": "%s"}).one()
+        connection.rollback()
+    assert tuple(row) == ("%s", "%s")

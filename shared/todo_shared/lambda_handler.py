@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from mangum import Mangum
 from starlette.types import ASGIApp
 
+from todo_shared import inline_sync
 from todo_shared.observability import logger, metrics, tracer
 from todo_shared.snapstart import register_snapstart_hooks
 
@@ -32,6 +33,7 @@ def is_http_api_event(event: Any) -> bool:
 
 def make_lambda_handler(app: ASGIApp) -> LambdaHandler:
     register_snapstart_hooks()  # a no-op unless SnapStart's runtime library is there
+    inline_sync.install()
     adapter = Mangum(app, lifespan="off")  # type: ignore[arg-type]  # Starlette and Mangum spell ASGI apart
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
@@ -42,6 +44,7 @@ def make_lambda_handler(app: ASGIApp) -> LambdaHandler:
             # Schedules, warmers and test consoles: Mangum would raise on them.
             logger.warning("ignored a non-HTTP event", extra={"event_type": type(event).__name__})
             return {"statusCode": 400, "body": '{"detail":"Not an HTTP event.","code":"unsupported_event"}'}
-        return adapter(event, context)  # type: ignore[arg-type]  # Powertools and Mangum type the context apart
+        with inline_sync.inline_sync_calls():  # one request per container: no worker thread needed
+            return adapter(event, context)  # type: ignore[arg-type]  # Powertools and Mangum type the context apart
 
     return handler  # type: ignore[no-any-return]  # the Powertools decorators are untyped
