@@ -1,70 +1,87 @@
-"""The benchmark: cold starts, warm requests, round trips and sizes, beside two baselines, in one run.
+"""The benchmark: cold starts, warm requests, round trips, login and sizes, beside two baselines, in one run.
 
-    .venv/bin/python -m bench.run [--rounds 15] [--warm 300] [--output docs/performance.md]
+    .venv/bin/python -m bench.run [--rounds 15] [--warm 300] [--login 20] [--output docs/performance.md]
 
-Needs: the SAM builds (``scripts/sam-check --build-only``, run here if missing), PostgreSQL on 127.0.0.1 and
-the pgbouncer binary. Starts a moto server to answer the Secrets Manager / SSM look-ups, a fresh database
-with one user and 20 tasks, and PgBouncer in transaction mode in front of it.
+Needs: the SAM build for this machine's architecture (``.aws-sam/build-x86_64`` here; ``scripts/sam-check
+--build-only`` is run if it is missing), PostgreSQL on 127.0.0.1 and the pgbouncer binary. Starts a moto
+server to answer the Secrets Manager / SSM look-ups, a fresh database with two users (one with 20 tasks and a
+bcrypt password at the production cost, one that receives the created tasks), and PgBouncer in transaction
+mode in front of it.
 
 Every measured process is a fresh ``python3.13 -I -S`` whose path holds only the function's directory, the
-layer's ``python/`` and a ``runtime/`` folder with boto3 (as Lambda's /var/task, /opt/python, /var/runtime).
-Cold starts are interleaved across targets round by round; figures are median and p99.
+layer's ``python/``, the standard library and a ``runtime/`` folder with boto3 (as Lambda's /var/task,
+/opt/python, /var/lang and /var/runtime). Cold starts run round-robin across targets, in a rotating order,
+round by round; warm invocations run in long-lived workers (one per function) that take turns, a batch
+each, step by step. Figures are median and p99 (nearest rank).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
+import logging
+import math
 import os
 import platform
+import re
 import shutil
-import statistics
 import subprocess
 import tempfile
 import time
 import uuid
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Literal
 
+import bcrypt
 import pg8000.native
 
+from bench import report, stats
+from bench.model import BCRYPT_COSTS, BCRYPT_SAMPLES, Call, ColdCase, Mode, Subject, WarmSamples
 from devtools.lambda_events import http_api_event
 from devtools.migrate import migrate
 from devtools.net import free_port
 from devtools.paths import ROOT
 from devtools.template import Route
 from tests.support import postgres
+from todo_shared.passwords import hash_password
+from todo_shared.settings import load_settings
 from todo_shared.tokens import issue_token
 
 BENCH_DIR = ROOT / "bench"
 STATE_DIR = ROOT / ".bench"
 WORKER = BENCH_DIR / "coldstart_worker.py"
 SECRET = "bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105 (a throwaway key)
-BOTO3_PIN = "boto3==1.44.8"  # the Lambda runtime ships boto3; the bench provides it the same way
+PASSWORD = "bench-password-0123"  # noqa: S105 (the seeded user's throwaway password)
+SEEDED_TASKS = 20
+ACCOUNT = "123456789012"  # moto's default account
+REGION = "us-east-1"
+FUNCTIONS = ("TasksFunction", "AuthFunction", "HealthFunction", "DocsFunction")
+# Whose first route is profiled warm, and how many invocations at most (cProfile slows them down a lot).
+WARM_PROFILED = ("tasks", "health", "floor", "straightforward")
+PROFILED_INVOCATIONS = 200
 
 
 @dataclass(frozen=True)
-class Target:
-    name: str
-    code_dir: Path
-    route: Route
-    path: str
-    is_baseline: bool = False
+class Seed:
+    reader_id: str
+    reader_email: str
+    writer_id: str
+    task_ids: tuple[int, ...]
 
 
-def _stats(values: list[float]) -> str:
-    ordered = sorted(values)
-    p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
-    return f"{statistics.median(ordered):.1f} / {p99:.1f}"
+# --- Set-up -------------------------------------------------------------------------------------------------
 
 
-def _stats_fine(values: list[float]) -> str:
-    ordered = sorted(values)
-    p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
-    return f"{statistics.median(ordered):.3f} / {p99:.3f}"
+def find_python() -> str:
+    return subprocess.run(
+        [str(ROOT / "scripts/find-python")], capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def build_dir() -> Path:
@@ -72,13 +89,26 @@ def build_dir() -> Path:
     directory = ROOT / (".aws-sam/build" if machine in ("aarch64", "arm64") else ".aws-sam/build-x86_64")
     if not directory.is_dir():
         subprocess.run([str(ROOT / "scripts/sam-check"), "--build-only"], check=True, cwd=ROOT)
+    missing = [
+        name
+        for name in (*FUNCTIONS, "SharedLayer/python/todo_shared")
+        if not (directory / name / ("" if "/" in name else "app.py")).exists()
+    ]
+    if missing:
+        raise SystemExit(
+            f"{directory} is incomplete (a build may be running; try again when it ends): {', '.join(missing)}"
+        )
     return directory
 
 
 def runtime_dir(python: str) -> Path:
+    """boto3 as the Lambda runtime provides it (/var/runtime), at the version requirements.txt pins."""
+    pins = re.findall(r"^boto3==\S+", (ROOT / "requirements.txt").read_text(), flags=re.MULTILINE)
+    if len(pins) != 1:
+        raise SystemExit("requirements.txt must pin boto3 exactly once (boto3==X), the runtime's stand-in")
     target = STATE_DIR / "runtime"
     stamp = target / ".pin"
-    if not stamp.is_file() or stamp.read_text() != BOTO3_PIN:
+    if not stamp.is_file() or stamp.read_text() != pins[0]:
         shutil.rmtree(target, ignore_errors=True)
         subprocess.run(
             [
@@ -88,19 +118,307 @@ def runtime_dir(python: str) -> Path:
                 "install",
                 "--quiet",
                 "--disable-pip-version-check",
+                "--root-user-action=ignore",
+                "--only-binary=:all:",
                 "--target",
                 str(target),
-                BOTO3_PIN,
+                pins[0],
             ],
             check=True,
         )
-        stamp.write_text(BOTO3_PIN)
+        stamp.write_text(pins[0])
     return target
+
+
+def production_bcrypt_rounds(database_url: str) -> int:
+    """The cost the functions use in production: settings.py's default, read the way the functions read it."""
+    env = {"ENVIRONMENT": "production", "DATABASE_URL": database_url, "BETTER_AUTH_SECRET": SECRET}
+    return load_settings(env).bcrypt_rounds
+
+
+def seed(database: str, password_hash: str) -> Seed:
+    """A reader with 20 tasks and a password; a writer that receives the tasks the benchmark creates."""
+    connection = pg8000.native.Connection(
+        postgres.POSTGRES_USER, host=postgres.POSTGRES_HOST, port=postgres.POSTGRES_PORT, database=database
+    )
+    now = datetime.now(UTC)
+    reader_id, writer_id = str(uuid.uuid4()), str(uuid.uuid4())
+    reader_email = f"bench-{reader_id[:8]}@example.com"
+    for user_id, email, hashed in (
+        (reader_id, reader_email, password_hash),
+        (writer_id, f"bench-{writer_id[:8]}@example.com", None),
+    ):
+        connection.run(
+            "INSERT INTO users (id, email, name, password_hash, created_at, updated_at) "
+            "VALUES (:i, :e, 'Bench', :p, :n, :n)",
+            i=user_id,
+            e=email,
+            p=hashed,
+            n=now,
+        )
+    task_ids: list[int] = []
+    for index in range(SEEDED_TASKS):
+        rows = connection.run(
+            "INSERT INTO tasks (user_id, title, description, completed, priority, created_at, updated_at) "
+            "VALUES (:u, :t, :d, false, 'medium', :n, :n) RETURNING id",
+            u=reader_id,
+            t=f"Task {index}",
+            d="Something to do",
+            n=now,
+        )
+        task_ids.append(int(rows[0][0]))
+    connection.close()
+    return Seed(reader_id, reader_email, writer_id, tuple(task_ids))
+
+
+def server_versions(database: str) -> tuple[str, str]:
+    connection = pg8000.native.Connection(
+        postgres.POSTGRES_USER, host=postgres.POSTGRES_HOST, port=postgres.POSTGRES_PORT, database=database
+    )
+    postgresql = str(connection.run("SHOW server_version")[0][0])
+    connection.close()
+    binary = postgres.pgbouncer_binary() or "pgbouncer"
+    output = subprocess.run([binary, "--version"], capture_output=True, text=True, check=False).stdout
+    return postgresql, (output.splitlines() or ["unknown"])[0]
+
+
+def start_moto(database_url: str) -> tuple[Any, dict[str, str]]:
+    from moto.server import ThreadedMotoServer
+
+    # The server's request log would bury the progress lines.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    import boto3
+
+    endpoint = f"http://127.0.0.1:{port}"
+    options = {
+        "endpoint_url": endpoint,
+        "region_name": REGION,
+        "aws_access_key_id": "bench",
+        "aws_secret_access_key": "bench",
+    }
+    arn = boto3.client("secretsmanager", **options).create_secret(Name="bench/db", SecretString=database_url)[
+        "ARN"
+    ]
+    boto3.client("ssm", **options).put_parameter(Name="/bench/auth-secret", Value=SECRET, Type="SecureString")
+    env = {
+        "AWS_ENDPOINT_URL": endpoint,
+        # ARNs, as the template's parameters require.
+        "DATABASE_URL_REF": arn,
+        "BETTER_AUTH_SECRET_REF": f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/bench/auth-secret",
+        # The baselines read the parameter by name.
+        "BETTER_AUTH_SECRET_PATH": "/bench/auth-secret",
+    }
+    return server, env
+
+
+def lambda_env(extra: dict[str, str], service: str) -> dict[str, str]:
+    """The variables Lambda and template.yaml give a function (X-Ray left out, see below)."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "TZ": ":UTC",
+        "AWS_LAMBDA_FUNCTION_NAME": f"{service}-function",
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+        # Set in every Lambda container; the X-Ray SDK reads it to use Lambda's sampling instead of creating
+        # botocore clients for centralised sampling at import (about 100 ms here without it).
+        "LAMBDA_TASK_ROOT": "/var/task",
+        "LAMBDA_RUNTIME_DIR": "/var/runtime",
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "ENVIRONMENT": "production",
+        "FRONTEND_URL": "http://localhost:3000",
+        "POWERTOOLS_SERVICE_NAME": service,
+        "POWERTOOLS_METRICS_NAMESPACE": "TodoApiBench",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+        # X-Ray needs the Lambda runtime's daemon and trace header; its cost is not measured here.
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        **extra,
+    }
+
+
+def subjects(built: Path, seed_data: Seed, *, warm: int, login: int) -> list[Subject]:
+    def bearer(user_id: str) -> list[tuple[str, str]]:
+        token = issue_token(
+            user_id=user_id, email=f"bench-{user_id[:8]}@example.com", secret=SECRET, expires_minutes=240
+        ).token
+        return [("authorization", f"Bearer {token}"), ("accept", "application/json")]
+
+    reader, writer = bearer(seed_data.reader_id), bearer(seed_data.writer_id)
+    json_body = [("content-type", "application/json")]
+
+    def call(
+        method: str,
+        path: str,
+        route: str,
+        function: str,
+        *,
+        status: int = 200,
+        headers: list[tuple[str, str]] | None = None,
+        body: object = None,
+        invocations: int = warm,
+        list_length: int | None = None,
+    ) -> Call:
+        event = http_api_event(
+            method=method,
+            path=path,
+            route=Route(method, route, function),
+            headers=[*(headers or []), *(json_body if body is not None else [])],
+            body=b"" if body is None else json.dumps(body).encode(),
+        )
+        return Call(f"{method} {route}", event, status, invocations, list_length)
+
+    read_id, toggle_id = seed_data.task_ids[0], seed_data.task_ids[1]
+    # The list comes first and the created tasks go to another user: the reader's list stays at 20.
+    listing = call("GET", "/api/tasks", "/api/tasks", "tasks", headers=reader, list_length=SEEDED_TASKS)
+    return [
+        Subject(
+            "tasks",
+            "tasks function",
+            built / "TasksFunction",
+            (
+                listing,
+                call(
+                    "POST",
+                    "/api/tasks",
+                    "/api/tasks",
+                    "tasks",
+                    status=201,
+                    headers=writer,
+                    body={
+                        "title": "Benchmark task",
+                        "description": "Created by bench.run",
+                        "priority": "high",
+                    },
+                ),
+                call("GET", f"/api/tasks/{read_id}", "/api/tasks/{task_id}", "tasks", headers=reader),
+                call(
+                    "PATCH",
+                    f"/api/tasks/{toggle_id}/complete",
+                    "/api/tasks/{task_id}/complete",
+                    "tasks",
+                    headers=reader,
+                ),
+            ),
+        ),
+        Subject(
+            "auth",
+            "auth function",
+            built / "AuthFunction",
+            (
+                call("GET", "/api/auth/verify", "/api/auth/verify", "auth", headers=reader),
+                call(
+                    "POST",
+                    "/api/auth/login",
+                    "/api/auth/login",
+                    "auth",
+                    body={"email": seed_data.reader_email, "password": PASSWORD},
+                    invocations=login,
+                ),
+            ),
+        ),
+        Subject(
+            "health",
+            "health function",
+            built / "HealthFunction",
+            (
+                call("GET", "/health", "/health", "health"),
+                call("GET", "/health/ready", "/health/ready", "health"),
+            ),
+        ),
+        Subject(
+            "docs",
+            "docs function",
+            built / "DocsFunction",
+            (call("GET", "/openapi.json", "/openapi.json", "docs"),),
+        ),
+        Subject(
+            "floor", "floor (pg8000 by hand)", BENCH_DIR / "baselines" / "floor", (listing,), baseline=True
+        ),
+        Subject(
+            "straightforward",
+            "straightforward (FastAPI + Mangum + SQLModel)",
+            BENCH_DIR / "baselines" / "naive",
+            (listing,),
+            baseline=True,
+        ),
+    ]
+
+
+# --- Code directories -----------------------------------------------------------------------------------------
+
+
+Bytecode = Literal["all", "hash-based", "none"]
+
+
+def is_hash_based(pyc: Path) -> bool:
+    """PEP 552: bit 0 of the flags word (bytes 4-8) marks a hash-based .pyc; 0 means timestamp-based."""
+    with pyc.open("rb") as handle:
+        header = handle.read(8)
+    return len(header) == 8 and bool(int.from_bytes(header[4:8], "little") & 0b01)
+
+
+def copy_code(source: Path, destination: Path, *, bytecode: Bytecode) -> Path:
+    """A copy of a code directory with all, only the hash-based or none of its .pyc files.
+
+    Only hash-based ones count as shipped: a timestamp .pyc records its source's mtime, which the zip round
+    trip to Lambda does not keep, so there Python finds it stale and compiles the source again (in memory, as
+    the directory is read-only). One in a build directory is left over from running code in it."""
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        if bytecode == "none":
+            return {name for name in names if name == "__pycache__" or name.endswith(".pyc")}
+        if bytecode == "hash-based":
+            return {
+                name for name in names if name.endswith(".pyc") and not is_hash_based(Path(directory) / name)
+            }
+        return set()
+
+    shutil.copytree(source, destination, ignore=ignore)
+    return destination
+
+
+def set_writable(root: Path, *, writable: bool) -> None:
+    """chmod -R a-w (Lambda's code directories are read-only), or give the owner write access back."""
+    for directory, _, files in os.walk(root):
+        for path in (Path(directory), *(Path(directory) / name for name in files)):
+            if path.is_symlink():  # chmod would change its target; the link's own mode means nothing
+                continue
+            mode = path.stat().st_mode
+            path.chmod(mode | 0o200 if writable else mode & ~0o222)
+
+
+def tree_snapshot(root: Path) -> dict[str, tuple[int, int]]:
+    """Every file and directory under ``root`` with its size and modification time."""
+    found: dict[str, tuple[int, int]] = {}
+    for path in root.rglob("*"):
+        status = path.lstat()
+        found[str(path.relative_to(root))] = (status.st_size, status.st_mtime_ns)
+    return found
+
+
+def read_only_prefix() -> list[str]:
+    """As root, mode bits do not stop writes: start the interpreter without the capabilities that bypass them."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        raise SystemExit(
+            "running as root needs setpriv (util-linux) to make the read-only code directories bind"
+        )
+    return [setpriv, "--bounding-set=-dac_override,-dac_read_search", "--"]
 
 
 def tree_size(path: Path) -> tuple[int, int]:
     """Unzipped bytes and zipped (deflate) bytes of a directory, as Lambda counts them."""
-    files = [item for item in path.rglob("*") if item.is_file()]
+    files = sorted(item for item in path.rglob("*") if item.is_file())
     unzipped = sum(item.stat().st_size for item in files)
     with tempfile.TemporaryFile() as handle:
         with zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -110,118 +428,341 @@ def tree_size(path: Path) -> tuple[int, int]:
     return unzipped, zipped
 
 
-def seed(database: str) -> str:
-    """One user with 20 tasks; returns the user id."""
-    connection = pg8000.native.Connection(
-        postgres.POSTGRES_USER, host=postgres.POSTGRES_HOST, port=postgres.POSTGRES_PORT, database=database
-    )
-    user_id = str(uuid.uuid4())
-    now = datetime.now(UTC)
-    connection.run(
-        "INSERT INTO users (id, email, name, created_at, updated_at) VALUES (:i, :e, 'Bench', :n, :n)",
-        i=user_id,
-        e=f"bench-{user_id[:8]}@example.com",
-        n=now,
-    )
-    for index in range(20):
-        connection.run(
-            "INSERT INTO tasks (user_id, title, description, completed, priority, created_at, updated_at) "
-            "VALUES (:u, :t, :d, false, 'medium', :n, :n)",
-            u=user_id,
-            t=f"Task {index}",
-            d="Something to do",
-            n=now,
-        )
-    connection.close()
-    return user_id
+def distribution_versions(*directories: Path) -> dict[str, str]:
+    """``{canonical name: version}`` from the ``*.dist-info/METADATA`` files in ``directories``."""
+    found: dict[str, str] = {}
+    for directory in directories:
+        for metadata in sorted(directory.glob("*.dist-info/METADATA")):
+            headers: dict[str, str] = {}
+            for line in metadata.read_text(encoding="utf-8", errors="replace").splitlines():
+                if not line:
+                    break
+                key, _, value = line.partition(":")
+                headers.setdefault(key.strip().lower(), value.strip())
+            if "name" in headers and "version" in headers:
+                found[re.sub(r"[-_.]+", "-", headers["name"]).lower()] = headers["version"]
+    return found
 
 
-def start_moto(database_url: str) -> tuple[Any, dict[str, str]]:
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    import boto3
-
-    endpoint = f"http://127.0.0.1:{port}"
-    options = {"endpoint_url": endpoint, "region_name": "us-east-1"}
-    arn = boto3.client("secretsmanager", **options).create_secret(Name="bench/db", SecretString=database_url)[
-        "ARN"
-    ]
-    boto3.client("ssm", **options).put_parameter(Name="/bench/auth-secret", Value=SECRET, Type="SecureString")
-    env = {
-        "AWS_ENDPOINT_URL": endpoint,
-        "DATABASE_URL_REF": arn,
-        "BETTER_AUTH_SECRET_REF": "ssm:/bench/auth-secret",
-        "BETTER_AUTH_SECRET_PATH": "/bench/auth-secret",
-    }
-    return server, env
+# --- Workers ----------------------------------------------------------------------------------------------
 
 
-def lambda_env(extra: dict[str, str], name: str) -> dict[str, str]:
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "LANG": "C.UTF-8",
-        "TZ": ":UTC",
-        "AWS_LAMBDA_FUNCTION_NAME": f"{name}-function",
-        "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "ENVIRONMENT": "production",
-        "POWERTOOLS_SERVICE_NAME": name,
-        "POWERTOOLS_METRICS_NAMESPACE": "TodoApiBench",
-        # X-Ray needs the Lambda runtime's daemon and trace header; its cost is not measured here.
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        **extra,
-    }
+def write_spec(directory: Path, subject: Subject) -> Path:
+    path = directory / f"{subject.key}.json"
+    path.write_text(json.dumps({"routes": [call.spec() for call in subject.calls]}))
+    return path
 
 
-def run_worker(
+def run_cold(
     python: str,
-    mode: str,
-    target: Target,
-    layer: Path,
-    runtime: Path,
-    event: Path,
+    case: ColdCase,
+    spec: Path,
     env: dict[str, str],
     *,
-    rounds: int = 0,
-    write_bytecode: bool = True,
-) -> dict[str, Any]:
+    prefix: list[str],
+    import_time: bool = False,
+) -> tuple[dict[str, Any], str]:
+    """One cold start in a fresh interpreter: the worker's timings, and its standard error."""
+    flags = [
+        "-I",
+        "-S",
+        *(["-B"] if case.mode == "fresh" else []),
+        *(["-X", "importtime"] if import_time else []),
+    ]
     with tempfile.NamedTemporaryFile(suffix=".json") as result:
-        flags = ["-I", "-S"] + ([] if write_bytecode else ["-B"])
-        arguments = [
-            mode,
-            str(target.code_dir),
-            str(layer),
-            str(runtime),
-            str(event),
-            result.name,
-            str(rounds),
-        ]
-        begun = time.perf_counter()
+        spawned = time.monotonic()
         completed = subprocess.run(
-            [python, *flags, str(WORKER), *arguments],
+            [
+                *prefix,
+                python,
+                *flags,
+                str(WORKER),
+                "cold",
+                str(case.code_dir),
+                str(case.layer),
+                str(case.runtime),
+                str(spec),
+                result.name,
+                repr(spawned),
+            ],
             env=env,
             capture_output=True,
             text=True,
             timeout=300,
             check=False,
         )
-        wall = (time.perf_counter() - begun) * 1000
         if completed.returncode != 0:
-            raise RuntimeError(f"{target.name} ({mode}) failed:\n{completed.stderr[-3000:]}")
+            raise RuntimeError(f"{case.label} ({case.mode}) failed:\n{completed.stderr[-3000:]}")
         data: dict[str, Any] = json.loads(Path(result.name).read_text())
-    data["wall_ms"] = wall
-    return data
+    if data["problem"]:
+        raise RuntimeError(f"{case.label} ({case.mode}): {data['problem']}")
+    return data, completed.stderr
 
 
-def copy_code(source: Path, destination: Path, *, keep_bytecode: bool) -> Path:
-    ignore = None if keep_bytecode else shutil.ignore_patterns("__pycache__", "*.pyc")
-    shutil.copytree(source, destination, ignore=ignore)
-    return destination
+class WarmWorker:
+    """A long-lived container: one process answering batches of invocations on request."""
+
+    def __init__(
+        self,
+        python: str,
+        subject: Subject,
+        code_dir: Path,
+        layer: Path,
+        runtime: Path,
+        spec: Path,
+        env: dict[str, str],
+        log: Path,
+    ) -> None:
+        self.subject = subject
+        self.log = log
+        read_end, write_end = os.pipe()
+        with log.open("wb") as output:
+            self.process = subprocess.Popen(
+                [
+                    python,
+                    "-I",
+                    "-S",
+                    str(WORKER),
+                    "warm",
+                    str(code_dir),
+                    str(layer),
+                    str(runtime),
+                    str(spec),
+                    os.devnull,
+                    repr(time.monotonic()),
+                    str(write_end),
+                ],
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=output,
+                stderr=output,
+                pass_fds=(write_end,),
+                text=True,
+            )
+        os.close(write_end)
+        self.replies: IO[str] = os.fdopen(read_end)
+
+    def receive(self) -> Any:
+        line = self.replies.readline()
+        if not line:
+            self.process.wait(30)
+            tail = self.log.read_text(errors="replace")[-3000:]
+            raise RuntimeError(
+                f"{self.subject.label}: the warm worker exited ({self.process.returncode}):\n{tail}"
+            )
+        reply = json.loads(line)
+        if isinstance(reply, dict) and "problem" in reply:
+            raise RuntimeError(f"{self.subject.label}: {reply['problem']}")
+        return reply
+
+    def run(self, counts: dict[str, int]) -> dict[str, dict[str, list[float]]]:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(counts) + "\n")
+        self.process.stdin.flush()
+        reply: dict[str, dict[str, list[float]]] = self.receive()
+        return reply
+
+    def profile(self, invocations: int) -> dict[str, float]:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps({"profile": invocations}) + "\n")
+        self.process.stdin.flush()
+        reply: dict[str, float] = self.receive()
+        return reply
+
+    def close(self) -> None:
+        if self.process.poll() is None and self.process.stdin is not None:
+            try:
+                self.process.stdin.write("{}\n")
+                self.process.stdin.close()
+                self.process.wait(30)
+            except (OSError, subprocess.TimeoutExpired):
+                self.process.kill()
+                self.process.wait()
+        self.replies.close()
+
+
+def share(total: int, steps: int, step: int) -> int:
+    """This step's part of ``total`` invocations spread evenly over ``steps``."""
+    return total // steps + (1 if step < total % steps else 0)
+
+
+def rotated[T](items: list[T], by: int) -> list[T]:
+    """A different target goes first each round, so none always follows the same neighbour."""
+    if not items:
+        return items
+    shift = by % len(items)
+    return items[shift:] + items[:shift]
+
+
+# --- Measurements ---------------------------------------------------------------------------------------------
+
+
+def cold_cases(work: Path, built: Path, runtime: Path, targets: list[Subject]) -> list[ColdCase]:
+    """Compiled: every module's bytecode present (a first run writes what the build did not ship). Fresh: the
+    artifacts exactly as built and read-only, nothing written while they run, as Lambda starts a new version.
+    The baselines are built the obvious way (SAM's python builder ships no bytecode): fresh, they run on the
+    layer's packages without bytecode; a last case shows the straightforward handler on the project's layer."""
+    layer = built / "SharedLayer" / "python"
+    compiled_layer = copy_code(layer, work / "compiled" / "layer", bytecode="all")
+    compiled_runtime = copy_code(runtime, work / "compiled" / "runtime", bytecode="all")
+    fresh_layer = copy_code(layer, work / "fresh" / "layer", bytecode="hash-based")
+    plain_layer = copy_code(layer, work / "fresh" / "layer-without-bytecode", bytecode="none")
+    # The runtime's packages are part of Lambda's image, not of a zip: their bytecode is all valid.
+    fresh_runtime = copy_code(runtime, work / "fresh" / "runtime", bytecode="all")
+    cases: list[ColdCase] = []
+    for subject in targets:
+        compiled = copy_code(subject.code_dir, work / "compiled" / subject.key, bytecode="all")
+        fresh = copy_code(
+            subject.code_dir,
+            work / "fresh" / subject.key,
+            bytecode="none" if subject.baseline else "hash-based",
+        )
+        cases.append(ColdCase(subject, "compiled", subject.label, compiled, compiled_layer, compiled_runtime))
+        cases.append(
+            ColdCase(
+                subject,
+                "fresh",
+                subject.label,
+                fresh,
+                plain_layer if subject.baseline else fresh_layer,
+                fresh_runtime,
+            )
+        )
+    straightforward = next(subject for subject in targets if subject.key == "straightforward")
+    cases.append(
+        ColdCase(
+            straightforward,
+            "fresh",
+            f"{straightforward.label} on the project's layer build",
+            work / "fresh" / straightforward.key,
+            fresh_layer,
+            fresh_runtime,
+        )
+    )
+    return cases
+
+
+def measure_cold(
+    python: str,
+    cases: list[ColdCase],
+    specs: dict[str, Path],
+    envs: dict[str, dict[str, str]],
+    *,
+    rounds: int,
+    prefix: list[str],
+) -> dict[tuple[str, Mode], list[dict[str, Any]]]:
+    results: dict[tuple[str, Mode], list[dict[str, Any]]] = {(case.label, case.mode): [] for case in cases}
+    # Unmeasured first pass: writes the compiled copies' bytecode and brings every file into the page cache.
+    for case in cases:
+        run_cold(python, case, specs[case.subject.key], envs[case.subject.key], prefix=prefix)
+    for number in range(rounds):
+        for case in rotated(cases, number):
+            outcome, _ = run_cold(
+                python, case, specs[case.subject.key], envs[case.subject.key], prefix=prefix
+            )
+            results[(case.label, case.mode)].append(outcome)
+        print(f"cold round {number + 1}/{rounds} done", flush=True)
+    return results
+
+
+def import_profile(
+    python: str, case: ColdCase, spec: Path, env: dict[str, str], *, prefix: list[str]
+) -> dict[str, float]:
+    """Milliseconds of import (self time) per top-level package over one cold start, from -X importtime."""
+    _, stderr = run_cold(python, case, spec, env, prefix=prefix, import_time=True)
+    totals: dict[str, float] = {}
+    for line in stderr.splitlines():
+        match = re.match(r"import time:\s+(\d+) \|\s+\d+ \|\s*(\S+)", line)
+        if match:
+            package = match.group(2).split(".")[0]
+            totals[package] = totals.get(package, 0.0) + int(match.group(1)) / 1000
+    return totals
+
+
+def measure_warm(
+    python: str,
+    work: Path,
+    cases: list[ColdCase],
+    specs: dict[str, Path],
+    envs: dict[str, dict[str, str]],
+    *,
+    batch: int,
+    profiled: int,
+) -> tuple[dict[tuple[str, str], WarmSamples], dict[str, dict[str, float]]]:
+    """Each function's routes in its own long-lived process (the compiled copies); the processes take turns.
+
+    Afterwards, the first route of some of them under cProfile: self time per package, ms per invocation."""
+    compiled = [case for case in cases if case.mode == "compiled"]
+    samples: dict[tuple[str, str], WarmSamples] = {
+        (case.subject.key, call.name): WarmSamples() for case in compiled for call in case.subject.calls
+    }
+    most = max(call.invocations for case in compiled for call in case.subject.calls)
+    steps = max(1, math.ceil(most / batch))
+    workers: list[WarmWorker] = []
+    try:
+        for case in compiled:  # one at a time: their start-ups are not measured, but must not overlap steps
+            worker = WarmWorker(
+                python,
+                case.subject,
+                case.code_dir,
+                case.layer,
+                case.runtime,
+                specs[case.subject.key],
+                envs[case.subject.key],
+                work / f"warm-{case.subject.key}.log",
+            )
+            workers.append(worker)
+            worker.receive()  # "ready"
+        for step in range(steps):
+            for worker in rotated(workers, step):
+                counts = {call.name: share(call.invocations, steps, step) for call in worker.subject.calls}
+                counts = {name: count for name, count in counts.items() if count}
+                if not counts:
+                    continue
+                for name, taken in worker.run(counts).items():
+                    target = samples[(worker.subject.key, name)]
+                    target.total += taken["total_ms"]
+                    target.database += taken["database_ms"]
+                    target.round_trips += taken["round_trips"]
+                    target.step_medians[step] = stats.median(taken["total_ms"])
+            if (step + 1) % max(1, steps // 5) == 0:
+                print(f"warm step {step + 1}/{steps} done", flush=True)
+        profiles = {
+            worker.subject.key: worker.profile(profiled)
+            for worker in workers
+            if worker.subject.key in WARM_PROFILED
+        }
+    finally:
+        for worker in workers:
+            worker.close()
+    return samples, profiles
+
+
+def bcrypt_costs() -> dict[int, float]:
+    """Median milliseconds of one bcrypt check per cost, in this process (the same bcrypt as the layer's)."""
+    timings: dict[int, float] = {}
+    for cost in BCRYPT_COSTS:
+        hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(cost))
+        samples = []
+        for _ in range(BCRYPT_SAMPLES):
+            begun = time.perf_counter()
+            bcrypt.checkpw(PASSWORD.encode(), hashed)
+            samples.append((time.perf_counter() - begun) * 1000)
+        timings[cost] = stats.median(samples)
+    return timings
+
+
+@contextmanager
+def read_only(roots: list[Path]) -> Iterator[dict[Path, dict[str, tuple[int, int]]]]:
+    """The trees read-only while the body runs; yields their snapshots taken before, to compare after."""
+    before = {root: tree_snapshot(root) for root in roots}
+    for root in roots:
+        set_writable(root, writable=False)
+    try:
+        yield before
+    finally:
+        for root in roots:
+            set_writable(root, writable=True)
 
 
 def main() -> int:
@@ -229,161 +770,91 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rounds", type=int, default=15, help="cold starts per target and mode")
-    parser.add_argument("--warm", type=int, default=300, help="warm invocations per target")
+    parser.add_argument("--warm", type=int, default=300, help="warm invocations per route")
+    parser.add_argument("--login", type=int, default=20, help="warm logins (each one bcrypt check)")
+    parser.add_argument("--batch", type=int, default=10, help="invocations per route per worker turn")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "performance.md")
     args = parser.parse_args()
-    python = subprocess.run(
-        [str(ROOT / "scripts/find-python")], capture_output=True, text=True, check=True
-    ).stdout.strip()
+    begun = time.monotonic()
+    load_before = os.getloadavg()
+    python = find_python()
     built = build_dir()
     runtime = runtime_dir(python)
+    prefix = read_only_prefix()
     work = Path(tempfile.mkdtemp(prefix="bench-"))
-    list_route = Route("GET", "/api/tasks", "tasks")
-    targets = [
-        Target("tasks", built / "TasksFunction", list_route, "/api/tasks"),
-        Target("auth", built / "AuthFunction", Route("GET", "/api/auth/verify", "auth"), "/api/auth/verify"),
-        Target("health", built / "HealthFunction", Route("GET", "/health", "health"), "/health"),
-        Target("floor (pg8000)", BENCH_DIR / "baselines" / "floor", list_route, "/api/tasks", True),
-        Target(
-            "straightforward (FastAPI+SQLModel)",
-            BENCH_DIR / "baselines" / "naive",
-            list_route,
-            "/api/tasks",
-            True,
-        ),
-    ]
-    results: dict[str, dict[str, list[dict[str, Any]]]] = {
-        t.name: {"compiled": [], "fresh": []} for t in targets
-    }
-    warm: dict[str, dict[str, Any]] = {}
-    with (
-        postgres.fresh_database() as database,
-        postgres.running_pgbouncer(work / "pgbouncer") as bouncer,
-    ):
-        migrate(postgres.direct_url(database))
-        user_id = seed(database)
-        token = issue_token(
-            user_id=user_id, email="bench@example.com", secret=SECRET, expires_minutes=120
-        ).token
-        server, aws_env = start_moto(bouncer.url(database))
-        try:
-            events: dict[str, Path] = {}
-            for target in targets:
-                event = http_api_event(
-                    method="GET",
-                    path=target.path,
-                    route=target.route,
-                    headers=[("authorization", f"Bearer {token}"), ("accept", "application/json")],
+    try:
+        with (
+            postgres.fresh_database() as database,
+            postgres.running_pgbouncer(work / "pgbouncer") as bouncer,
+        ):
+            migrate(postgres.direct_url(database))
+            cost = production_bcrypt_rounds(postgres.direct_url(database))
+            seed_data = seed(database, hash_password(PASSWORD, cost))
+            versions_servers = server_versions(database)
+            targets = subjects(built, seed_data, warm=args.warm, login=min(args.login, args.warm))
+            server, aws_env = start_moto(bouncer.url(database))
+            try:
+                specs = {subject.key: write_spec(work, subject) for subject in targets}
+                envs = {subject.key: lambda_env(aws_env, subject.key) for subject in targets}
+                cases = cold_cases(work, built, runtime, targets)
+                fresh_roots = sorted((work / "fresh").iterdir())
+                with read_only(fresh_roots) as before:
+                    cold = measure_cold(python, cases, specs, envs, rounds=args.rounds, prefix=prefix)
+                    unchanged = all(tree_snapshot(root) == before[root] for root in fresh_roots)
+                    files = sum(len(snapshot) for snapshot in before.values())
+                if not unchanged:
+                    raise RuntimeError("a fresh, read-only code directory changed during the cold starts")
+                profiles = {
+                    case.subject.key: import_profile(
+                        python, case, specs[case.subject.key], envs[case.subject.key], prefix=prefix
+                    )
+                    for case in cases
+                    if case.mode == "compiled" and case.subject.key in ("tasks", "straightforward")
+                }
+                warm, warm_profiles = measure_warm(
+                    python,
+                    work,
+                    cases,
+                    specs,
+                    envs,
+                    batch=args.batch,
+                    profiled=min(args.warm, PROFILED_INVOCATIONS),
                 )
-                events[target.name] = work / f"{target.name.split()[0]}.json"
-                events[target.name].write_text(json.dumps(event))
-            layer = built / "SharedLayer" / "python"
-            # "compiled": bytecode present (written by a first run); "fresh": the artifacts exactly as built,
-            # nothing compiled unless the build shipped it, and nothing can be written (-B), as on Lambda.
-            compiled_layer = copy_code(layer, work / "compiled" / "layer", keep_bytecode=True)
-            fresh_layer = copy_code(layer, work / "fresh" / "layer", keep_bytecode=True)
-            dirs: dict[tuple[str, str], Path] = {}
-            for target in targets:
-                slug = target.name.split()[0]
-                dirs[(target.name, "compiled")] = copy_code(
-                    target.code_dir, work / "compiled" / slug, keep_bytecode=True
-                )
-                dirs[(target.name, "fresh")] = copy_code(
-                    target.code_dir, work / "fresh" / slug, keep_bytecode=not target.is_baseline
-                )
-            for target in targets:  # first run writes bytecode into the "compiled" copies
-                env = lambda_env(aws_env, target.name.split()[0])
-                code = Target(target.name, dirs[(target.name, "compiled")], target.route, target.path)
-                run_worker(python, "cold", code, compiled_layer, runtime, events[target.name], env)
-            for _ in range(args.rounds):
-                for mode, layer_dir, write in (
-                    ("compiled", compiled_layer, True),
-                    ("fresh", fresh_layer, False),
-                ):
-                    for target in targets:
-                        env = lambda_env(aws_env, target.name.split()[0])
-                        code = Target(target.name, dirs[(target.name, mode)], target.route, target.path)
-                        outcome = run_worker(
-                            python,
-                            "cold",
-                            code,
-                            layer_dir,
-                            runtime,
-                            events[target.name],
-                            env,
-                            write_bytecode=write,
-                        )
-                        if outcome["status"] != 200:
-                            raise RuntimeError(f"{target.name}: status {outcome['status']}")
-                        results[target.name][mode].append(outcome)
-            for target in targets:
-                env = lambda_env(aws_env, target.name.split()[0])
-                code = Target(target.name, dirs[(target.name, "compiled")], target.route, target.path)
-                warm[target.name] = run_worker(
-                    python, "warm", code, compiled_layer, runtime, events[target.name], env, rounds=args.warm
-                )
-        finally:
-            server.stop()
-    report = render(args, python, built, targets, results, warm)
-    args.output.write_text(report)
-    print(report)
-    shutil.rmtree(work, ignore_errors=True)
+            finally:
+                server.stop()
+        costs = bcrypt_costs()
+        layer = built / "SharedLayer" / "python"
+        inputs = report.Inputs(
+            arguments=args,
+            python=python,
+            python_version=subprocess.run(
+                [python, "-c", "import sys; print(sys.version)"], capture_output=True, text=True, check=True
+            ).stdout.strip(),
+            built=built,
+            subjects=targets,
+            cold_cases=cases,
+            cold=cold,
+            read_only_files=files,
+            profiles=profiles,
+            warm=warm,
+            warm_profiles=warm_profiles,
+            bcrypt_rounds=cost,
+            bcrypt_costs=costs,
+            bcrypt_version=importlib.metadata.version("bcrypt"),
+            versions=distribution_versions(layer),
+            runtime_versions=distribution_versions(runtime),
+            postgresql=versions_servers[0],
+            pgbouncer=versions_servers[1],
+            sizes={name: tree_size(built / name) for name in ("SharedLayer", *FUNCTIONS)},
+            load=(load_before, os.getloadavg()),
+            minutes=(time.monotonic() - begun) / 60,
+        )
+        text = report.render(inputs)
+        args.output.write_text(text)
+        print(text)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     return 0
-
-
-def render(
-    args: argparse.Namespace,
-    python: str,
-    built: Path,
-    targets: list[Target],
-    results: dict[str, dict[str, list[dict[str, Any]]]],
-    warm: dict[str, dict[str, Any]],
-) -> str:
-    version = subprocess.run([python, "--version"], capture_output=True, text=True, check=True).stdout.strip()
-    lines = [
-        "# Performance",
-        "",
-        f"Written by `.venv/bin/python -m bench.run --rounds {args.rounds} --warm {args.warm}` on "
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
-        "",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}; {version}; "
-        "PostgreSQL and PgBouncer (transaction mode) on loopback; secrets answered by a local moto server.",
-        "",
-        "## Cold start (fresh interpreter → first response), ms, median / p99",
-        "",
-        "| target | compiled: wall | compiled: import | compiled: first request | fresh read-only: wall |"
-        " fresh: import | fresh: first request |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for target in targets:
-        compiled, fresh = results[target.name]["compiled"], results[target.name]["fresh"]
-        lines.append(
-            f"| {target.name} | {_stats([r['wall_ms'] for r in compiled])} | {_stats([r['import_ms'] for r in compiled])}"
-            f" | {_stats([r['first_request_ms'] for r in compiled])} | {_stats([r['wall_ms'] for r in fresh])}"
-            f" | {_stats([r['import_ms'] for r in fresh])} | {_stats([r['first_request_ms'] for r in fresh])} |"
-        )
-    lines += [
-        "",
-        "## Warm invocation through the handler, ms, median / p99",
-        "",
-        "| target | total | database (waiting for PostgreSQL) | not database | round trips |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    for target in targets:
-        data = warm[target.name]
-        total, database = data["warm_ms"], data["database_ms"]
-        other = [t - d for t, d in zip(total, database, strict=True)]
-        trips = sorted(set(data["round_trips"]))
-        lines.append(
-            f"| {target.name} | {_stats_fine(total)} | {_stats_fine(database)} | {_stats_fine(other)} |"
-            f" {', '.join(map(str, trips))} |"
-        )
-    lines += ["", "## Sizes", "", "| artifact | unzipped MB | zipped MB |", "|---|---:|---:|"]
-    for name in ["SharedLayer", *(t.code_dir.name for t in targets if not t.is_baseline)]:
-        unzipped, zipped = tree_size(built / name)
-        lines.append(f"| {name} | {unzipped / 1e6:.1f} | {zipped / 1e6:.1f} |")
-    lines.append("")
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,618 @@
+"""Turns one benchmark run into docs/performance.md: the targets first, then every figure behind them."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import stats
+from bench.model import BCRYPT_SAMPLES, ColdCase, Mode, Subject, WarmSamples
+
+MB = 1_000_000
+# Issue 7's budget for the layer plus one function, unzipped (devtools/invoke_built.py checks the same).
+BUDGET_BYTES = 50 * MB
+# Lambda's quotas, in the bytes it enforces: 250 MiB unzipped for a function with its layers, 50 MiB zipped for
+# a direct upload (per archive: the layer's and each function's).
+LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
+LAMBDA_ZIPPED_LIMIT = 50 * 1024 * 1024
+# The packages whose versions the figures depend on, as their distributions are named (canonical form).
+PACKAGES = (
+    "fastapi",
+    "starlette",
+    "pydantic",
+    "pydantic-core",
+    "sqlalchemy",
+    "sqlmodel",
+    "pg8000",
+    "mangum",
+    "aws-lambda-powertools",
+    "pyjwt",
+    "bcrypt",
+    "cryptography",
+)
+RUNTIME_PACKAGES = ("boto3", "botocore")
+IMPORT_PROFILE_ROWS = 12
+WARM_PROFILE_ROWS = 15
+# Lambda gives a function CPU in proportion to its memory: one vCPU at 1,769 MB (AWS Lambda docs).
+ONE_VCPU_MB = 1769
+FUNCTION_MEMORY_MB = 1024
+
+
+@dataclass(frozen=True)
+class Inputs:
+    arguments: argparse.Namespace
+    python: str
+    python_version: str
+    built: Path
+    subjects: list[Subject]
+    cold_cases: list[ColdCase]
+    cold: dict[tuple[str, Mode], list[dict[str, Any]]]
+    read_only_files: int
+    profiles: dict[str, dict[str, float]]
+    warm: dict[tuple[str, str], WarmSamples]
+    warm_profiles: dict[str, dict[str, float]]
+    bcrypt_rounds: int
+    bcrypt_costs: dict[int, float]
+    bcrypt_version: str
+    versions: dict[str, str]
+    runtime_versions: dict[str, str]
+    postgresql: str
+    pgbouncer: str
+    sizes: dict[str, tuple[int, int]]
+    load: tuple[tuple[float, float, float], tuple[float, float, float]]
+    minutes: float
+
+
+@dataclass(frozen=True)
+class Verdict:
+    target: str
+    goal: str
+    measured: str
+    spread: str
+    passed: bool
+    miss: str = ""  # by how much, and where to look, when not passed
+
+
+# --- Figures ----------------------------------------------------------------------------------------------
+
+
+def cold_figures(inputs: Inputs, label: str, mode: Mode, key: str) -> list[float]:
+    return [float(outcome[key]) for outcome in inputs.cold[(label, mode)]]
+
+
+def label_of(inputs: Inputs, key: str) -> str:
+    return next(subject.label for subject in inputs.subjects if subject.key == key)
+
+
+def ratio_verdict(
+    target: str,
+    goal: float,
+    measured: Sequence[float],
+    baseline: Sequence[float],
+    paired: Sequence[float],
+    *,
+    pairing: str,
+    hint: str,
+    digits: int,
+) -> Verdict:
+    """``measured`` against ``goal`` times ``baseline``: ratio of medians, with the pairs' quartiles and p99s."""
+    top, bottom = stats.median(measured), stats.median(baseline)
+    ratio = top / bottom
+    first, third = stats.quartiles(paired)
+    spread = (
+        f"{pairing} ratios IQR {first:.2f}–{third:.2f}; p99 {stats.p99(measured):.{digits}f} / "
+        f"{stats.p99(baseline):.{digits}f} ms = {stats.p99(measured) / stats.p99(baseline):.2f}×"
+    )
+    passed = ratio <= goal
+    miss = ""
+    if not passed:
+        needed = goal * bottom
+        miss = (
+            f"{ratio:.2f}× against ≤ {goal:.2f}×: {100 * (ratio / goal - 1):.0f} % over; the median would have "
+            f"to fall by {top - needed:.{digits}f} ms, from {top:.{digits}f} to {needed:.{digits}f} ms. {hint}"
+        )
+    return Verdict(
+        target,
+        f"≤ {goal:.2f}×",
+        f"{ratio:.2f}× ({top:.{digits}f} / {bottom:.{digits}f} ms)",
+        spread,
+        passed,
+        miss,
+    )
+
+
+def limit_verdict(
+    target: str, goal: float, values: Sequence[float], *, hint: str, digits: int = 3, unit: str = "ms"
+) -> Verdict:
+    """The median of ``values`` under ``goal``."""
+    middle = stats.median(values)
+    first, third = stats.quartiles(values)
+    passed = middle < goal
+    miss = ""
+    if not passed:
+        miss = (
+            f"{middle:.{digits}f} {unit} against < {goal} {unit}: over by {middle - goal:.{digits}f} {unit} "
+            f"({100 * (middle / goal - 1):.0f} %). {hint}"
+        )
+    return Verdict(
+        target,
+        f"< {goal} {unit}",
+        f"{middle:.{digits}f} {unit}",
+        f"IQR {first:.{digits}f}–{third:.{digits}f}; p99 {stats.p99(values):.{digits}f} {unit}",
+        passed,
+        miss,
+    )
+
+
+def size_verdict(target: str, goal: int, measured: int, what: str, hint: str) -> Verdict:
+    passed = measured <= goal
+    miss = ""
+    if not passed:
+        miss = (
+            f"{measured / MB:.2f} MB against {goal / MB:.1f} MB: {(measured - goal) / MB:.2f} MB over. {hint}"
+        )
+    return Verdict(target, f"≤ {goal / MB:.1f} MB", f"{measured / MB:.2f} MB ({what})", "—", passed, miss)
+
+
+def verdicts(inputs: Inputs) -> list[Verdict]:
+    tasks, baseline = label_of(inputs, "tasks"), label_of(inputs, "straightforward")
+    found: list[Verdict] = []
+    cold_goals: tuple[tuple[Mode, float, str], ...] = (
+        ("compiled", 0.8, "bytecode compiled"),
+        ("fresh", 1.0, "fresh, read-only code directory"),
+    )
+    for mode, goal, wording in cold_goals:
+        mine = cold_figures(inputs, tasks, mode, "start_ms")
+        theirs = cold_figures(inputs, baseline, mode, "start_ms")
+        verdict = ratio_verdict(
+            f"Cold start of the tasks function, first request included ({wording}), against the "
+            "straightforward FastAPI baseline",
+            goal,
+            mine,
+            theirs,
+            stats.ratios(mine, theirs),
+            pairing="per-round",
+            hint="See 'Where the cold start goes' for the imports that cost most.",
+            digits=1,
+        )
+        if mode == "fresh":
+            # The baseline is built without bytecode; say how it compares with the layer's bytecode as well.
+            variant = next(
+                case.label
+                for case in inputs.cold_cases
+                if case.subject.key == "straightforward" and case.label != baseline
+            )
+            other = stats.median(cold_figures(inputs, variant, "fresh", "start_ms"))
+            verdict = replace(
+                verdict,
+                spread=f"{verdict.spread}; against the baseline on the project's layer build (bytecode "
+                f"shipped): {stats.median(mine) / other:.2f}×",
+            )
+        found.append(verdict)
+    listing = inputs.warm[("tasks", "GET /api/tasks")]
+    floor = inputs.warm[("floor", "GET /api/tasks")]
+    steps = sorted(set(listing.step_medians) & set(floor.step_medians))
+    found.append(
+        ratio_verdict(
+            "Warm `GET /api/tasks` through the handler, against the pg8000 floor",
+            1.25,
+            listing.total,
+            floor.total,
+            stats.ratios([listing.step_medians[s] for s in steps], [floor.step_medians[s] for s in steps]),
+            pairing="per-step",
+            hint="The difference is the not-database column of the warm table, request parsing to response.",
+            digits=3,
+        )
+    )
+    found.append(
+        limit_verdict(
+            "Warm `GET /api/tasks`: the part that is not the database",
+            0.3,
+            listing.not_database,
+            hint="Profile one warm invocation (Powertools decorators, Mangum, FastAPI's dependencies and "
+            "validation, SQLAlchemy's ORM) to see where it goes.",
+        )
+    )
+    found.append(
+        limit_verdict(
+            "Warm `GET /health` through the handler",
+            0.1,
+            inputs.warm[("health", "GET /health")].total,
+            hint="No database is involved: it is the Lambda handler stack (Powertools, Mangum, FastAPI).",
+        )
+    )
+    trips = [int(value) for value in listing.round_trips]
+    found.append(
+        Verdict(
+            "`GET /api/tasks` database round trips, token check included",
+            "≤ 10",
+            str(max(trips)) if min(trips) == max(trips) else f"{stats.median(trips):.0f} (max {max(trips)})",
+            "the same for every request" if min(trips) == max(trips) else f"{min(trips)}–{max(trips)}",
+            max(trips) <= 10,
+            "" if max(trips) <= 10 else f"{max(trips) - 10} round trips too many.",
+        )
+    )
+    layer_unzipped = inputs.sizes["SharedLayer"][0]
+    functions = {name: size for name, size in inputs.sizes.items() if name != "SharedLayer"}
+    largest = max(functions, key=lambda name: functions[name][0])
+    together = layer_unzipped + functions[largest][0]
+    found.append(
+        size_verdict(
+            "Layer plus function, unzipped (the largest function)",
+            BUDGET_BYTES,
+            together,
+            f"layer + {largest}",
+            "The layer is most of it: see the sizes table.",
+        )
+    )
+    found.append(
+        size_verdict(
+            "Lambda quota: function and its layers, unzipped",
+            LAMBDA_UNZIPPED_LIMIT,
+            together,
+            f"layer + {largest}",
+            "Lambda refuses the deployment.",
+        )
+    )
+    biggest_zip = max(((name, size[1]) for name, size in inputs.sizes.items()), key=lambda item: item[1])
+    found.append(
+        size_verdict(
+            "Lambda quota: zipped archive for a direct upload (the largest)",
+            LAMBDA_ZIPPED_LIMIT,
+            biggest_zip[1],
+            biggest_zip[0],
+            "Upload through S3 instead (sam deploy does), or shrink the layer.",
+        )
+    )
+    return found
+
+
+# --- Rendering --------------------------------------------------------------------------------------------
+
+
+def table(header: Sequence[str], aligns: str, rows: list[Sequence[str]]) -> list[str]:
+    """A Markdown table; ``aligns`` is one letter per column, l or r."""
+    marks = {"l": "---", "r": "---:"}
+    return [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join(marks[letter] for letter in aligns) + "|",
+        *("| " + " | ".join(row) + " |" for row in rows),
+    ]
+
+
+def machine(inputs: Inputs) -> list[str]:
+    cpu = "unknown CPU"
+    memory = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.partition(":")[2].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+                break
+    except OSError:
+        pass
+    (one_before, _, _), (one_after, _, _) = inputs.load
+    layer_packages = ", ".join(
+        f"{name} {inputs.versions[name]}" for name in PACKAGES if name in inputs.versions
+    )
+    runtime_packages = ", ".join(
+        f"{name} {inputs.runtime_versions[name]}"
+        for name in RUNTIME_PACKAGES
+        if name in inputs.runtime_versions
+    )
+    return [
+        "## Machine and versions",
+        "",
+        f"- Machine: {platform.machine()}, {cpu}, {os.cpu_count()} cores, {memory} of memory; "
+        f"{platform.system()} {platform.release()}. Load average {one_before:.2f} at the start, "
+        f"{one_after:.2f} at the end (other work shared the machine).",
+        f"- Python {' '.join(inputs.python_version.split())} (`{inputs.python}`), started as `python -I -S` with only the function, "
+        "the layer, the standard library and the runtime stand-in on its path.",
+        f"- The layer's packages (`{inputs.built.relative_to(inputs.built.parents[1])}/SharedLayer`, read from "
+        f"their METADATA): {layer_packages}.",
+        f"- The runtime's packages (stand-in for Lambda's /var/runtime, pinned in requirements.txt): "
+        f"{runtime_packages}.",
+        f"- PostgreSQL {inputs.postgresql} and {inputs.pgbouncer} (transaction mode) on loopback; the database "
+        "is reached through PgBouncer as on AWS through Neon's pooler, without its network distance. Secrets "
+        "Manager and SSM answered by a local moto server.",
+        "- Lambda's environment as template.yaml sets it (ENVIRONMENT=production, secrets by ARN, log level "
+        "INFO: the log lines are written, to a file), except X-Ray: `POWERTOOLS_TRACE_DISABLED=true`, as there is "
+        "no daemon here. Its SDK is still imported (the tracer is created); recording segments is not measured.",
+        "",
+    ]
+
+
+def cold_section(inputs: Inputs) -> list[str]:
+    rows: list[Sequence[str]] = []
+    for case in inputs.cold_cases:
+        if case.mode != "compiled":
+            continue
+        rows.append(
+            [
+                case.label,
+                *(stats.median_p99(cold_figures(inputs, case.label, "compiled", key)) for key in _COLD_KEYS),
+                *(stats.median_p99(cold_figures(inputs, case.label, "fresh", key)) for key in _COLD_KEYS),
+            ]
+        )
+    for case in inputs.cold_cases:
+        if case.mode == "fresh" and (case.label, "compiled") not in inputs.cold:
+            rows.append(
+                [
+                    case.label,
+                    "—",
+                    "—",
+                    "—",
+                    *(stats.median_p99(cold_figures(inputs, case.label, "fresh", key)) for key in _COLD_KEYS),
+                ]
+            )
+    return [
+        f"## Cold start (fresh interpreter → first response), ms, median / p99 over {inputs.arguments.rounds} rounds",
+        "",
+        *table(
+            [
+                "target",
+                "compiled: start → response",
+                "import",
+                "first request",
+                "fresh read-only: start → response",
+                "import",
+                "first request",
+            ],
+            "lrrrrrr",
+            rows,
+        ),
+        "",
+        "- *start → response*: from starting the interpreter to the first response (what Lambda's init plus "
+        "first invoke cost, less its runtime client); *import*: importing the handler's module; *first "
+        "request*: the first invocation, which reads the settings (boto3 client, secret look-ups answered by "
+        "moto), opens the database connection and answers. The first requests: tasks and the baselines `GET "
+        "/api/tasks`, auth `GET /api/auth/verify`, health `GET /health`, docs `GET /openapi.json`.",
+        "- *compiled*: every module's bytecode present (a first, unmeasured run wrote what the build did not "
+        "ship). *fresh read-only*: copies of the artifacts exactly as built, `chmod -R a-w`, started with `-B` "
+        f"and, as root, without the capabilities that let root ignore file modes (setpriv); the {inputs.read_only_files} files were unchanged afterwards. Nothing is compiled "
+        "unless the build shipped it: the project's layer ships hash-based bytecode (shared/Makefile); a "
+        "timestamp-based `.pyc` left in a build directory is dropped, as the zip round trip to Lambda makes it "
+        "stale. The baselines are "
+        "built the obvious way, with SAM's python builder, which ships none: fresh, they run on the same "
+        "packages without bytecode. The last row is the straightforward handler on the project's layer build.",
+        "- Rounds are interleaved: each round starts every target once, in an order that rotates from round to "
+        "round. The files are in the page cache here; Lambda also has to fetch the code on a cold start, which "
+        "this does not show.",
+        "",
+    ]
+
+
+_COLD_KEYS = ("start_ms", "import_ms", "first_request_ms")
+
+
+def profile_section(inputs: Inputs) -> list[str]:
+    if not inputs.profiles:
+        return []
+    keys = list(inputs.profiles)
+    packages = sorted(
+        {package for profile in inputs.profiles.values() for package in profile},
+        key=lambda package: -max(profile.get(package, 0.0) for profile in inputs.profiles.values()),
+    )[:IMPORT_PROFILE_ROWS]
+    rows: list[Sequence[str]] = [
+        [f"`{package}`", *(f"{inputs.profiles[key].get(package, 0.0):.1f}" for key in keys)]
+        for package in packages
+    ]
+    rows.append(["all imports", *(f"{sum(inputs.profiles[key].values()):.1f}" for key in keys)])
+    return [
+        "## Where the cold start goes",
+        "",
+        "One compiled cold start each with `-X importtime`: import time (self) per top-level package, ms, the "
+        f"{IMPORT_PROFILE_ROWS} largest. The profiler's own cost inflates the figures; compare them with each "
+        "other, not with the table above.",
+        "",
+        *table(["package", *(label_of(inputs, key) for key in keys)], "l" + "r" * len(keys), rows),
+        "",
+    ]
+
+
+def warm_section(inputs: Inputs) -> list[str]:
+    rows: list[Sequence[str]] = []
+    for subject in inputs.subjects:
+        for call in subject.calls:
+            data = inputs.warm[(subject.key, call.name)]
+            rows.append(
+                [
+                    subject.label,
+                    f"`{call.name}`",
+                    str(len(data.total)),
+                    stats.median_p99(data.total, 3),
+                    stats.median_p99(data.database, 3),
+                    stats.median_p99(data.not_database, 3),
+                    stats.median_p99(data.round_trips, 0),
+                ]
+            )
+    return [
+        "## Warm invocations through the handler, ms, median / p99",
+        "",
+        *table(
+            ["function", "route", "invocations", "total", "database", "not database", "round trips"],
+            "llrrrrr",
+            rows,
+        ),
+        "",
+        "- *total*: `handler(event, context)` in a container that has already answered (the connection is "
+        "open); *database*: waiting for PostgreSQL and reading its answers, pg8000's decoding of the rows "
+        "included (every pg8000 exchange, which ends at ReadyForQuery); *not database*: the rest; *round trips*: those exchanges, token checks included "
+        "(on AWS each one is a network round trip to Neon that no local figure shows).",
+        "- Calls: the list is the reader's 20 tasks; `POST /api/tasks` creates a task for another user (the "
+        "list stays at 20); `GET /api/tasks/{task_id}` reads one task; `PATCH …/complete` toggles another; "
+        "`POST /api/auth/login` checks the reader's password.",
+        f"- Each function runs in one long-lived process; the processes take turns, {inputs.arguments.batch} "
+        "invocations of each route per turn (routes interleaved), in an order that rotates every step.",
+        "",
+    ]
+
+
+def warm_profile_section(inputs: Inputs) -> list[str]:
+    if not inputs.warm_profiles:
+        return []
+    keys = list(inputs.warm_profiles)
+    profiles = inputs.warm_profiles
+    packages = sorted(
+        {package for profile in profiles.values() for package in profile},
+        key=lambda package: -max(profile.get(package, 0.0) for profile in profiles.values()),
+    )[:WARM_PROFILE_ROWS]
+    rows: list[Sequence[str]] = [
+        [f"`{package}`", *(f"{profiles[key].get(package, 0.0):.3f}" for key in keys)] for package in packages
+    ]
+    rows.append(["everything", *(f"{sum(profiles[key].values()):.3f}" for key in keys)])
+    columns = [
+        f"{label_of(inputs, key)} `{next(s.calls[0].name for s in inputs.subjects if s.key == key)}`"
+        for key in keys
+    ]
+    return [
+        "## Where the warm time goes",
+        "",
+        "The first route of some functions, invoked again under cProfile: self time per top-level package (C "
+        "functions under their module or type's package; `_ssl` and `_socket` are mostly waiting for PostgreSQL, "
+        "over TLS), ms per "
+        f"invocation, the {WARM_PROFILE_ROWS} largest. The profiler inflates code that makes many calls; compare "
+        "the rows with each other.",
+        "",
+        *table(["package", *columns], "l" + "r" * len(keys), rows),
+        "",
+    ]
+
+
+def login_section(inputs: Inputs) -> list[str]:
+    login = inputs.warm[("auth", "POST /api/auth/login")]
+    chosen = inputs.bcrypt_costs.get(inputs.bcrypt_rounds)
+    costs = ", ".join(f"{cost}: {ms:.0f} ms" for cost, ms in sorted(inputs.bcrypt_costs.items()))
+    share = FUNCTION_MEMORY_MB / ONE_VCPU_MB
+    return [
+        "## Login and the bcrypt cost",
+        "",
+        f"- `POST /api/auth/login` at cost {inputs.bcrypt_rounds}: {stats.median_p99(login.total)} ms "
+        f"(median / p99 over {len(login.total)} logins), of which {stats.median(login.database):.1f} ms "
+        f"database in {stats.median(login.round_trips):.0f} round trips; the rest is mostly one bcrypt check.",
+        f"- One bcrypt check alone, by cost (median of {BCRYPT_SAMPLES}, in the benchmark's own process: bcrypt "
+        f"{inputs.bcrypt_version}, the layer's is {inputs.versions.get('bcrypt', 'unknown')}): {costs}. Each step "
+        "doubles it.",
+        f"- Why {inputs.bcrypt_rounds} (settings.py's default; production refuses less than 10): OWASP's "
+        "Password Storage Cheat Sheet asks for a bcrypt work factor of 10 or more; "
+        f"{inputs.bcrypt_rounds} costs {chosen:.0f} ms here, enough to slow offline guessing of a leaked hash "
+        "by that much per guess, at a price paid once per sign-in. On Lambda arm64 at "
+        f"{FUNCTION_MEMORY_MB} MB the function gets about {share:.2f} of a vCPU ({ONE_VCPU_MB} MB = one), "
+        f"so a check takes longer there: about {1 / share:.1f}× this machine's per-core time, or more. Online "
+        "guessing is bounded by the login throttle (per email and per address, docs/decisions.md), not by bcrypt."
+        if chosen is not None
+        else f"- Why {inputs.bcrypt_rounds}: settings.py's default.",
+        "",
+    ]
+
+
+def size_section(inputs: Inputs) -> list[str]:
+    rows: list[Sequence[str]] = [
+        [name, f"{unzipped / MB:.2f}", f"{zipped / MB:.2f}"]
+        for name, (unzipped, zipped) in inputs.sizes.items()
+    ]
+    layer_unzipped, _ = inputs.sizes["SharedLayer"]
+    combined: list[Sequence[str]] = [
+        [
+            f"SharedLayer + {name}",
+            f"{(layer_unzipped + unzipped) / MB:.2f}",
+            f"{100 * (layer_unzipped + unzipped) / BUDGET_BYTES:.0f} %",
+            f"{100 * (layer_unzipped + unzipped) / LAMBDA_UNZIPPED_LIMIT:.0f} %",
+        ]
+        for name, (unzipped, _) in inputs.sizes.items()
+        if name != "SharedLayer"
+    ]
+    return [
+        f"## Sizes (`{inputs.built.name}`; MB = 10^6 bytes)",
+        "",
+        *table(["artifact", "unzipped MB", "zipped MB"], "lrr", rows),
+        "",
+        *table(
+            [
+                "deployed together",
+                "unzipped MB",
+                f"of the {BUDGET_BYTES / MB:.0f} MB target",
+                f"of Lambda's {LAMBDA_UNZIPPED_LIMIT / MB:.1f} MB (250 MiB)",
+            ],
+            "lrrr",
+            combined,
+        ),
+        "",
+        f"Zipped, each archive must stay under {LAMBDA_ZIPPED_LIMIT / MB:.1f} MB (50 MiB) for a direct upload. "
+        "Zipped sizes are deflate at the default level, as `sam package` writes them.",
+        "",
+    ]
+
+
+def round_trips_line(inputs: Inputs) -> str:
+    """Every function route's round trips per request (the issue asks how many each route takes)."""
+    parts = []
+    for subject in inputs.subjects:
+        if subject.baseline:
+            continue
+        for call in subject.calls:
+            trips = [int(value) for value in inputs.warm[(subject.key, call.name)].round_trips]
+            counted = str(trips[0]) if min(trips) == max(trips) else f"{min(trips)}–{max(trips)}"
+            parts.append(f"`{call.name}` {counted}")
+    return "Database round trips per request, token checks included: " + ", ".join(parts) + "."
+
+
+def targets_section(inputs: Inputs, found: list[Verdict]) -> list[str]:
+    rows: list[Sequence[str]] = [
+        [
+            verdict.target,
+            verdict.goal,
+            verdict.measured,
+            verdict.spread,
+            "PASS" if verdict.passed else "**MISS**",
+        ]
+        for verdict in found
+    ]
+    misses = [f"- {verdict.target}: {verdict.miss}" for verdict in found if not verdict.passed]
+    return [
+        "## Targets",
+        "",
+        *table(["target", "goal", "measured (median)", "spread", "result"], "llrll", rows),
+        "",
+        round_trips_line(inputs),
+        "",
+        *(["Missed, by how much:", "", *misses, ""] if misses else ["Every target is met in this run.", ""]),
+    ]
+
+
+def render(inputs: Inputs) -> str:
+    arguments = inputs.arguments
+    command = (
+        f".venv/bin/python -m bench.run --rounds {arguments.rounds} --warm {arguments.warm} "
+        f"--login {arguments.login} --batch {arguments.batch}"
+    )
+    sections: list[Callable[[Inputs], list[str]]] = [
+        machine,
+        cold_section,
+        profile_section,
+        warm_section,
+        warm_profile_section,
+        login_section,
+        size_section,
+    ]
+    lines = [
+        "# Performance",
+        "",
+        f"Written by `{command}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC ({inputs.minutes:.1f} minutes). "
+        "Figures are median / p99 (nearest rank) over interleaved rounds; every ratio compares targets measured "
+        "side by side in this run. The machine is noisy: read the spreads.",
+        "",
+        *targets_section(inputs, verdicts(inputs)),
+    ]
+    for section in sections:
+        lines += section(inputs)
+    return "\n".join(lines)
