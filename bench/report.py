@@ -82,6 +82,9 @@ class Verdict:
 # --- Figures ----------------------------------------------------------------------------------------------
 
 
+NOTES = Path(__file__).with_name("notes.md")
+
+
 def cold_figures(inputs: Inputs, label: str, mode: Mode, key: str) -> list[float]:
     return [float(outcome[key]) for outcome in inputs.cold[(label, mode)]]
 
@@ -612,6 +615,10 @@ def render(inputs: Inputs) -> str:
         "side by side in this run. The machine is noisy: read the spreads.",
         "",
         *targets_section(inputs, verdicts(inputs)),
+        # The hand-written part (what was done, what the misses would take, SnapStart), kept beside the code
+        # so that regenerating this file keeps it.
+        NOTES.read_text(encoding="utf-8").rstrip(),
+        "",
     ]
     for section in sections:
         lines += section(inputs)
