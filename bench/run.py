@@ -30,7 +30,6 @@ import subprocess
 import tempfile
 import time
 import uuid
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ import pg8000.native
 
 from bench import report, stats
 from bench.model import BCRYPT_COSTS, BCRYPT_SAMPLES, Call, ColdCase, Mode, Subject, WarmSamples
+from devtools.invoke_built import runtime_standin, tree_size
 from devtools.lambda_events import http_api_event
 from devtools.migrate import migrate
 from devtools.net import free_port
@@ -54,7 +54,6 @@ from todo_shared.settings import load_settings
 from todo_shared.tokens import issue_token
 
 BENCH_DIR = ROOT / "bench"
-STATE_DIR = ROOT / ".bench"
 WORKER = BENCH_DIR / "coldstart_worker.py"
 SECRET = "bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105 (a throwaway key)
 PASSWORD = "bench-password-0123"  # noqa: S105 (the seeded user's throwaway password)
@@ -99,35 +98,6 @@ def build_dir() -> Path:
             f"{directory} is incomplete (a build may be running; try again when it ends): {', '.join(missing)}"
         )
     return directory
-
-
-def runtime_dir(python: str) -> Path:
-    """boto3 as the Lambda runtime provides it (/var/runtime), at the version requirements.txt pins."""
-    pins = re.findall(r"^boto3==\S+", (ROOT / "requirements.txt").read_text(), flags=re.MULTILINE)
-    if len(pins) != 1:
-        raise SystemExit("requirements.txt must pin boto3 exactly once (boto3==X), the runtime's stand-in")
-    target = STATE_DIR / "runtime"
-    stamp = target / ".pin"
-    if not stamp.is_file() or stamp.read_text() != pins[0]:
-        shutil.rmtree(target, ignore_errors=True)
-        subprocess.run(
-            [
-                python,
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--root-user-action=ignore",
-                "--only-binary=:all:",
-                "--target",
-                str(target),
-                pins[0],
-            ],
-            check=True,
-        )
-        stamp.write_text(pins[0])
-    return target
 
 
 def production_bcrypt_rounds(database_url: str) -> int:
@@ -414,18 +384,6 @@ def read_only_prefix() -> list[str]:
             "running as root needs setpriv (util-linux) to make the read-only code directories bind"
         )
     return [setpriv, "--bounding-set=-dac_override,-dac_read_search", "--"]
-
-
-def tree_size(path: Path) -> tuple[int, int]:
-    """Unzipped bytes and zipped (deflate) bytes of a directory, as Lambda counts them."""
-    files = sorted(item for item in path.rglob("*") if item.is_file())
-    unzipped = sum(item.stat().st_size for item in files)
-    with tempfile.TemporaryFile() as handle:
-        with zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive:
-            for item in files:
-                archive.write(item, item.relative_to(path))
-        zipped = handle.tell()
-    return unzipped, zipped
 
 
 def distribution_versions(*directories: Path) -> dict[str, str]:
@@ -779,7 +737,7 @@ def main() -> int:
     load_before = os.getloadavg()
     python = find_python()
     built = build_dir()
-    runtime = runtime_dir(python)
+    runtime = runtime_standin(python)  # boto3 as Lambda's /var/runtime has it
     prefix = read_only_prefix()
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
