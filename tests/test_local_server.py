@@ -1,4 +1,5 @@
-"""The README's run command: the local server starts with no settings, on SQLite, honouring PORT."""
+"""The README's run command: the local server starts with no settings, on SQLite, honouring PORT, and passes
+the same black-box walk-through as the Docker-free Lambda gateway (tests/test_local_gateway.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import httpx
 
 from devtools.net import free_port, wait_for_http
 from devtools.paths import ROOT
+from tests.support.walkthrough import walk_through
 
 
 def test_local_server_serves_health_and_docs_on_a_fresh_state_dir(tmp_path: Path) -> None:
@@ -41,6 +43,7 @@ def test_local_server_serves_health_and_docs_on_a_fresh_state_dir(tmp_path: Path
         assert "swagger" in docs.text.lower()
         assert (tmp_path / "state" / "todo.db").is_file()  # migrated on start
         assert (tmp_path / "state" / "dev-secret").is_file()
+        walk_through(f"http://127.0.0.1:{port}")
     finally:
         server.terminate()
         server.wait(10)
