@@ -39,7 +39,7 @@ def login(client: httpx.Client, email: str, password: str) -> httpx.Response:
 def assert_throttled(response: httpx.Response) -> None:
     assert response.status_code == 429, response.text
     assert response.json() == {
-        "detail": "Too many failed login attempts. Please try again later.",
+        "detail": "Too many login attempts. Please try again later.",
         "code": "too_many_attempts",
     }
     retry_after = int(response.headers["retry-after"])

@@ -181,7 +181,7 @@ def signup(body: SignupRequest, request: Request, response: Response, session: S
     summary="Sign in with email and password",
     responses={
         401: {"model": ErrorBody, "description": "Invalid email or password."},
-        429: {"model": ErrorBody, "description": "Too many failed attempts (see Retry-After)."},
+        429: {"model": ErrorBody, "description": "Too many failed or simultaneous attempts for this email or address (see Retry-After)."},
     },
 )
 def login(body: LoginRequest, request: Request, response: Response, session: SessionDep) -> AuthResponse:
@@ -203,7 +203,7 @@ def login(body: LoginRequest, request: Request, response: Response, session: Ses
         raise ApiError(
             429,
             "too_many_attempts",
-            "Too many failed login attempts. Please try again later.",
+            "Too many login attempts. Please try again later.",
             headers={"Retry-After": str(attempt.retry_after_seconds)},
         )
 
