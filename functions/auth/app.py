@@ -181,7 +181,10 @@ def signup(body: SignupRequest, request: Request, response: Response, session: S
     summary="Sign in with email and password",
     responses={
         401: {"model": ErrorBody, "description": "Invalid email or password."},
-        429: {"model": ErrorBody, "description": "Too many failed or simultaneous attempts for this email or address (see Retry-After)."},
+        429: {
+            "model": ErrorBody,
+            "description": "Too many failed or simultaneous attempts for this email or address (see Retry-After).",
+        },
     },
 )
 def login(body: LoginRequest, request: Request, response: Response, session: SessionDep) -> AuthResponse:
