@@ -262,15 +262,16 @@ def _answer(response: Response, task: Task) -> TaskPublic:
     return TaskPublic.model_validate(task)
 
 
-def _write_own_task(
+def _write_own_task[T](
     *,
     session: SessionDep,
     user_id: str,
     raw_id: str,
     if_match: IfMatch | None,
-    write: Callable[[Task], Task | None],
-) -> Task:
-    """Read the task (locked), check If-Match, write; read again and retry if the write lost a race."""
+    write: Callable[[Task], T | None],
+) -> T:
+    """Read the task (locked), check If-Match, write; read again and retry if the write lost a race
+    (``write`` returns None when its conditional statement matched no row)."""
     task_id = parse_task_id(raw_id)
     for _ in range(MAX_WRITE_ATTEMPTS):
         task = _owned_task(session, user_id, task_id, for_update=True)
@@ -416,17 +417,22 @@ def update_my_task(
 def delete_my_task(
     session: SessionDep, user: CurrentUser, task_id: TaskIdPath, if_match: IfMatchDep
 ) -> Response:
-    owner_id, number = user.id, parse_task_id(task_id)
     if if_match is None:
-        if not delete_task(session=session, owner_id=owner_id, task_id=number):
+        if not delete_task(session=session, owner_id=user.id, task_id=parse_task_id(task_id)):
             raise task_not_found()
         return Response(status_code=204)
-    for _ in range(MAX_WRITE_ATTEMPTS):
-        task = _owned_task(session, owner_id, number, for_update=True)
-        require_match(if_match, task)
-        if delete_task(session=session, owner_id=owner_id, task_id=number, version=task.version):
-            return Response(status_code=204)
-    raise task_busy()
+
+    def delete_at_version(current: Task) -> Task | None:
+        """Delete only while the task is at the version just checked; None when a write got there first."""
+        deleted = delete_task(
+            session=session, owner_id=user.id, task_id=parse_task_id(task_id), version=current.version
+        )
+        return current if deleted else None
+
+    _write_own_task(
+        session=session, user_id=user.id, raw_id=task_id, if_match=if_match, write=delete_at_version
+    )
+    return Response(status_code=204)
 
 
 @_route(
