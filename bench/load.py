@@ -17,7 +17,6 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -31,8 +30,7 @@ import httpx
 import pg8000.native
 
 from devtools.migrate import migrate
-from devtools.net import free_port, wait_for_http
-from devtools.paths import ROOT
+from devtools.net import running_server
 from tests.support import postgres
 
 OPERATIONS = (("list", 0.48), ("create", 0.25), ("toggle", 0.14), ("delete", 0.10), ("login", 0.03))
@@ -181,11 +179,9 @@ def main() -> int:
         postgres.running_pgbouncer(Path(tempfile.mkdtemp(prefix="load-pgb-"))) as bouncer,
     ):
         migrate(postgres.direct_url(database))
-        port = free_port()
         state = Path(tempfile.mkdtemp(prefix="load-state-"))
         env = {
             **os.environ,
-            "PORT": str(port),
             "ENVIRONMENT": "local",
             "ENV_FILE": str(state / "none.env"),
             "LOCAL_STATE_DIR": str(state),
@@ -194,16 +190,7 @@ def main() -> int:
             "BCRYPT_ROUNDS": "12",  # the production default
             "POWERTOOLS_LOG_LEVEL": "WARNING",
         }
-        server = subprocess.Popen(
-            [sys.executable, "-m", "devtools.serve"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_for_http(f"{base}/health", server)
+        with running_server("devtools.serve", env) as base:
             users = [
                 UserState(f"load-{uuid.uuid4().hex[:10]}@example.com", "load-password-1")
                 for _ in range(args.users)
@@ -221,9 +208,6 @@ def main() -> int:
             for thread in threads:
                 thread.join(timeout=seconds + 60)
             elapsed = time.monotonic() - started
-        finally:
-            server.terminate()
-            server.wait(10)
         problems = verify_database(database, users)
     requests = sum(len(values) for values in results.latencies.values())
     report = {

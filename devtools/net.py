@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 import httpx
+
+from devtools.paths import ROOT
 
 
 def free_port() -> int:
@@ -29,3 +34,24 @@ def wait_for_http(url: str, process: subprocess.Popen[bytes], timeout: float = 3
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{url} did not answer within {timeout:.0f} s") from None
             time.sleep(0.1)
+
+
+@contextmanager
+def running_server(module: str, env: Mapping[str, str]) -> Iterator[str]:
+    """``python -m module`` (devtools.serve, devtools.local_gateway) from the project root with ``env`` on a free
+    loopback port (PORT); yields its base URL once ``/health`` answers, and stops it when the block ends."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", module],
+        cwd=ROOT,
+        env={**env, "PORT": str(port)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(f"{base}/health", server)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(10)

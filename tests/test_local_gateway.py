@@ -3,39 +3,23 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from devtools.net import free_port, wait_for_http
-from devtools.paths import ROOT
+from devtools.net import running_server
 from tests.support.walkthrough import FRONTEND, walk_through
 
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     state: Path = tmp_path_factory.mktemp("gateway")
-    port = free_port()
     env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "ENVIRONMENT")}
-    env.update({"PORT": str(port), "LOCAL_STATE_DIR": str(state), "ENV_FILE": str(state / "none.env")})
-    server = subprocess.Popen(
-        [sys.executable, "-m", "devtools.local_gateway"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(f"{base}/health", server)
+    env.update({"LOCAL_STATE_DIR": str(state), "ENV_FILE": str(state / "none.env")})
+    with running_server("devtools.local_gateway", env) as base:
         yield base
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 def test_preflight_from_an_allowed_origin_gets_the_template_cors_answer(gateway: str) -> None:
