@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run        serve the whole API on http://127.0.0.1:$${PORT:-8000} (SQLite; docs at /docs)"
 	@echo "make test       run the tests (SQLite, PostgreSQL, PgBouncer; in-process and through the Lambda handlers)"
-	@echo "make lint       ruff and mypy"
+	@echo "make lint       ruff, mypy and the layer's import contracts"
 	@echo "make migrate    apply migrations to DATABASE_URL (use Neon's direct, non-pooler URL)"
 	@echo "make openapi    regenerate functions/docs/openapi.json after changing routes or models"
 	@echo "make reliability  fuzzing, fault, concurrency and hygiene tests, then the bounded load test (docs/reliability.md)"
@@ -29,6 +29,7 @@ lint: venv
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy .
+	PYTHONPATH=shared .venv/bin/lint-imports --no-cache
 
 format: venv
 	.venv/bin/ruff format .

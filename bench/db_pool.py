@@ -20,8 +20,8 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from tests.support import postgres
-from todo_shared import database
-from todo_shared.database import build_engine
+from todo_shared.db import engine as database
+from todo_shared.db.engine import build_engine
 
 
 def _one_request(engine: Engine) -> None:

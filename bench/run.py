@@ -49,9 +49,9 @@ from devtools.net import free_port
 from devtools.paths import ROOT
 from devtools.template import Route
 from tests.support import postgres
-from todo_shared.passwords import hash_password
-from todo_shared.settings import load_settings
-from todo_shared.tokens import issue_token
+from todo_shared.auth.passwords import hash_password
+from todo_shared.auth.tokens import issue_token
+from todo_shared.config.settings import load_settings
 
 BENCH_DIR = ROOT / "bench"
 WORKER = BENCH_DIR / "coldstart_worker.py"

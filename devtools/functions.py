@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from devtools import template
 from devtools.paths import FUNCTIONS_DIR
-from todo_shared.app_factory import create_app
+from todo_shared.http.app_factory import create_app
 
 # Serves the committed OpenAPI document of all the others (functions/docs/app.py).
 DOCS_FUNCTION = "docs"

@@ -18,7 +18,7 @@ import httpx
 from devtools import template
 from devtools.lambda_transport import LambdaTransport
 from devtools.startup import StartupError, prepare_local_run
-from todo_shared.settings import get_settings
+from todo_shared.config.settings import get_settings
 
 
 class CorsPolicy:

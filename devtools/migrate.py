@@ -15,7 +15,8 @@ from alembic import command
 from alembic.config import Config
 
 from devtools.paths import MIGRATIONS_DIR, ROOT
-from todo_shared.database import DatabaseUrlError, build_engine
+from todo_shared.config.database_url import DatabaseUrlError
+from todo_shared.db.engine import build_engine
 
 
 def alembic_config() -> Config:
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", help="database to migrate (default: the configured DATABASE_URL)")
     parser.add_argument("--revision", default="head")
     args = parser.parse_args(argv)
-    from todo_shared.settings import SettingsError, get_settings
+    from todo_shared.config.settings import SettingsError, get_settings
 
     try:
         url = args.database_url or get_settings().database_url

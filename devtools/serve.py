@@ -16,7 +16,7 @@ from starlette.middleware.cors import CORSMiddleware
 from devtools import template
 from devtools.functions import combined_app
 from devtools.startup import StartupError, prepare_local_run
-from todo_shared.settings import Settings
+from todo_shared.config.settings import Settings
 
 
 def build_local_app(settings: Settings) -> FastAPI:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from todo_shared.settings import Settings, SettingsError, get_settings
+from todo_shared.config.settings import Settings, SettingsError, get_settings
 
 
 class StartupError(Exception):

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from devtools.paths import ROOT, TEMPLATE_PATH
+from devtools.paths import TEMPLATE_PATH
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -106,7 +106,3 @@ def cors(template: dict[str, Any]) -> Cors:
 @cache
 def project_template() -> dict[str, Any]:
     return load_template()
-
-
-def function_dir(name: str) -> Path:
-    return ROOT / "functions" / name

@@ -13,9 +13,9 @@ from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
-from todo_shared.database import build_engine
+from todo_shared.config.settings import get_settings
+from todo_shared.db.engine import build_engine
 from todo_shared.models import UTCDateTime
-from todo_shared.settings import get_settings
 
 target_metadata = SQLModel.metadata
 

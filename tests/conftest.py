@@ -55,7 +55,7 @@ from devtools.migrate import migrate  # noqa: E402
 from devtools.serve import build_local_app  # noqa: E402
 from tests.support import leak_guard, postgres  # noqa: E402
 from tests.support.app_state import Backend, reset_app_state, use_database  # noqa: E402
-from todo_shared.settings import get_settings  # noqa: E402
+from todo_shared.config.settings import get_settings  # noqa: E402
 
 leak_guard.register_secret(TEST_SECRET, "the test BETTER_AUTH_SECRET")
 leak_guard.watch_settings()

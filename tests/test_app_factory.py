@@ -15,9 +15,9 @@ from devtools.lambda_events import FakeLambdaContext, http_api_event
 from devtools.template import Route
 from tests.support.app_state import reset_app_state, use_database
 from tests.support.logs import capture_logs
-from todo_shared.app_factory import create_app
-from todo_shared.dependencies import SessionDep
-from todo_shared.lambda_handler import make_lambda_handler
+from todo_shared.http.app_factory import create_app
+from todo_shared.http.deps import SessionDep
+from todo_shared.runtime.lambda_handler import make_lambda_handler
 
 router = APIRouter()
 

@@ -28,10 +28,10 @@ from tests.support.auth import (
     token_of,
     unique_email,
 )
-from todo_shared.database import get_engine
+from todo_shared.auth.tokens import ISSUER
+from todo_shared.config.settings import get_settings
+from todo_shared.db.engine import get_engine
 from todo_shared.models import User
-from todo_shared.settings import get_settings
-from todo_shared.tokens import ISSUER
 
 AUTH_KEYS = {"user", "token", "token_type", "expires_at", "message"}
 USER_KEYS = {"id", "email", "name", "created_at"}

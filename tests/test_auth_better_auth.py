@@ -21,8 +21,8 @@ from tests.support.jwks import (
     running_jwks_server,
 )
 from tests.support.logs import capture_logs
-from todo_shared import better_auth
-from todo_shared.database import get_engine
+from todo_shared.auth import better_auth
+from todo_shared.db.engine import get_engine
 from todo_shared.models import User
 
 

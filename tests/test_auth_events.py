@@ -14,7 +14,7 @@ from devtools.lambda_transport import match_route
 from devtools.paths import EVENTS_DIR
 from tests.support.app_state import Backend
 from tests.support.auth import clear_login_throttle
-from todo_shared.database import get_engine
+from todo_shared.db.engine import get_engine
 from todo_shared.models import User
 
 PLACEHOLDER = "REPLACE_WITH_A_TOKEN_FROM_LOGIN"

@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.auth import bearer, clear_login_throttle, signup, token_of, unique_email
 from tests.support.logs import capture_logs
-from todo_shared import login_throttle
+from todo_shared.auth import throttle as login_throttle
 
 
 @pytest.fixture(autouse=True)

@@ -11,13 +11,8 @@ import bcrypt
 import pytest
 
 from devtools.paths import LAYER_DIR, ROOT
-from todo_shared.passwords import (
-    MAX_PASSWORD_BYTES,
-    hash_password,
-    password_problem,
-    verify_password,
-)
-from todo_shared.user_fields import clean_name, is_valid_email, mask_email, name_problem, normalize_email
+from todo_shared.auth.passwords import MAX_PASSWORD_BYTES, hash_password, password_problem, verify_password
+from todo_shared.auth.user_fields import clean_name, is_valid_email, mask_email, name_problem, normalize_email
 
 
 @pytest.mark.parametrize(
@@ -156,12 +151,15 @@ def test_name_rules() -> None:
 
 
 def test_the_auth_dependency_does_not_import_password_hashing() -> None:
-    """Every function imports ``todo_shared.auth``; only the auth function should load the password code.
+    """Every function imports ``todo_shared.http.deps``; only the auth function should load the password code.
 
     (``bcrypt`` itself is loaded anyway: ``cryptography``'s SSH key support imports it, and PyJWT imports
     that. What is kept out is our hashing module and its dummy-hash set-up.)
     """
-    code = "import sys, todo_shared.auth; print('todo_shared.passwords' in sys.modules)"
+    code = (
+        "import sys, todo_shared.http.deps; "
+        "print([name for name in ('todo_shared.auth.passwords', 'todo_shared.auth.service') if name in sys.modules])"
+    )
     result = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
@@ -170,4 +168,4 @@ def test_the_auth_dependency_does_not_import_password_hashing() -> None:
         cwd=ROOT,
         env={"PYTHONPATH": f"{LAYER_DIR}:{ROOT}", "PATH": "/usr/bin:/bin"},
     )
-    assert result.stdout.split() == ["False"]
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr

@@ -29,9 +29,9 @@ from tests.support.jwks import (
     running_jwks_server,
 )
 from tests.support.logs import capture_logs
-from todo_shared.database import get_engine
+from todo_shared.auth.claims import LEEWAY_SECONDS
+from todo_shared.db.engine import get_engine
 from todo_shared.models import User
-from todo_shared.tokens import LEEWAY_SECONDS
 
 
 @pytest.fixture(scope="module")

@@ -14,12 +14,12 @@ from starlette.testclient import TestClient
 from devtools.functions import load_function
 from tests.support.app_state import Backend
 from tests.support.auth import PASSWORD, clear_login_throttle, run_concurrently, signup, unique_email
-from todo_shared import login_throttle
-from todo_shared.app_factory import create_app
-from todo_shared.database import get_engine
+from todo_shared.auth import throttle as login_throttle
+from todo_shared.auth.revocation import prune_expired
+from todo_shared.auth.user_fields import email_digest
+from todo_shared.db.engine import get_engine
+from todo_shared.http.app_factory import create_app
 from todo_shared.models import LoginThrottle, RevokedToken, utc_now
-from todo_shared.revocation import prune_expired
-from todo_shared.user_fields import email_digest
 
 EMAIL_LIMIT = login_throttle.EMAIL_LIMIT
 WINDOW_SECONDS = int(login_throttle.WINDOW.total_seconds())

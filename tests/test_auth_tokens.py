@@ -34,8 +34,12 @@ from tests.support.jwks import (
     our_claims,
     running_jwks_server,
 )
-from todo_shared import better_auth
-from todo_shared.tokens import ISSUER, LEEWAY_SECONDS, TokenError, issue_token, verify_token
+from todo_shared.auth import better_auth
+from todo_shared.auth.claims import LEEWAY_SECONDS, TokenError
+from todo_shared.auth.tokens import ISSUER, issue_token
+from todo_shared.auth.verify import verify_token
+from todo_shared.errors import KeysUnavailable
+from todo_shared.http.errors import answer_for
 
 
 def refused(token: str, better_auth_url: str | None = None) -> str:
@@ -46,9 +50,9 @@ def refused(token: str, better_auth_url: str | None = None) -> str:
 
 def keys_unavailable(token: str, better_auth_url: str) -> bool:
     """The token's key could not be fetched: a temporary 503 ``auth_unavailable``, not a verdict on it."""
-    with pytest.raises(better_auth.KeysUnavailableError) as caught:
+    with pytest.raises(KeysUnavailable) as caught:
         verify_token(token, secret=TEST_SECRET, better_auth_url=better_auth_url)
-    return (caught.value.status_code, caught.value.code) == (503, "auth_unavailable")
+    return (answer_for(caught.value).status, caught.value.code) == (503, "auth_unavailable")
 
 
 # --- HS256: ours and a frontend's ---------------------------------------------------------------------

@@ -10,8 +10,9 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from tests.support.postgres import PgBouncer
-from todo_shared import database
-from todo_shared.database import DatabaseUrlError, build_engine, parse_database_url
+from todo_shared.config.database_url import DatabaseUrlError, parse_database_url
+from todo_shared.db import engine as database
+from todo_shared.db.engine import build_engine
 
 NEON_POOLED = (
     "postgresql://alex:AbC123dEf@ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech/dbname"

@@ -25,7 +25,6 @@ from typing import Any
 import boto3
 import httpx
 import pytest
-from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 from moto.core import set_initial_no_auth_action_count
 
@@ -38,8 +37,10 @@ from tests.support.auth import PASSWORD, bearer, signup, token_of, unique_email
 from tests.support.dead_endpoints import refused_origin, unresponsive_endpoint
 from tests.support.jwks import better_auth_claims, better_auth_enabled, make_key
 from tests.support.logs import capture_logs
-from todo_shared import better_auth, secret_store
-from todo_shared.settings import get_settings
+from todo_shared.auth import better_auth
+from todo_shared.config import secrets as secret_store
+from todo_shared.config.secrets import clear_secret_cache
+from todo_shared.config.settings import get_settings
 
 REQUIRE_POSTGRES = os.environ.get("TODO_REQUIRE_POSTGRES") == "1" or os.environ.get("CI") == "true"
 CLIENTS = ("asgi", "lambda")
@@ -364,7 +365,7 @@ def cold_container(stack: Stack) -> Iterator[None]:
     """A fresh Lambda container's settings: production, both secrets by reference, nothing read yet."""
     if not stack.cluster.running:
         stack.cluster.start()
-    parameters.clear_caches()
+    clear_secret_cache()
     with app_environment(
         {
             "ENVIRONMENT": "production",
@@ -378,7 +379,7 @@ def cold_container(stack: Stack) -> Iterator[None]:
         }
     ):
         yield
-    parameters.clear_caches()
+    clear_secret_cache()
 
 
 def store_secrets(stack: Stack, *, database: bool = True) -> None:

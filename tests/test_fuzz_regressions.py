@@ -15,7 +15,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from devtools.serve import build_local_app
-from todo_shared.settings import get_settings
+from todo_shared.config.settings import get_settings
 
 # The fuzzer's query string, as it found the bug (q at its 1000-character limit).
 FOUND_QUERY = "status=all&q=" + "0" * 1000 + "&sort=created&order=asc&limit=50&offset=0"

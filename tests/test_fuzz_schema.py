@@ -45,12 +45,12 @@ from tests.support import leak_guard
 from tests.support.accounts import direct_engine
 from tests.support.app_state import TEST_SECRET, Backend, use_database
 from tests.support.auth import clear_login_throttle
-from todo_shared.auth import AUTH_COOKIE
-from todo_shared.middleware import MAX_BODY_BYTES
+from todo_shared.auth.passwords import hash_password
+from todo_shared.auth.tokens import issue_token
+from todo_shared.config.settings import get_settings
+from todo_shared.http.cookies import AUTH_COOKIE
+from todo_shared.http.middleware import MAX_BODY_BYTES
 from todo_shared.models import Task, User, utc_now
-from todo_shared.passwords import hash_password
-from todo_shared.settings import get_settings
-from todo_shared.tokens import issue_token
 
 FuzzCase = schemathesis.Case[Any]
 

@@ -24,16 +24,16 @@ import pytest
 from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
-from devtools.functions import load_function
 from devtools.serve import build_local_app
 from tests.support.accounts import Account, create_account, direct_engine, insert_tasks
 from tests.support.app_state import Backend, use_database
 from tests.support.auth import PASSWORD, clear_login_throttle, through_lambda, unique_email
 from tests.support.leak_guard import GUARD, LogCollector, SecretRegistry, render_record
 from tests.support.logs import capture_logs
+from todo_shared.config.settings import get_settings
 from todo_shared.models import Task, User
 from todo_shared.observability import logger
-from todo_shared.settings import get_settings
+from todo_shared.tasks import queries
 
 # --- The leak guard can fail ------------------------------------------------------------------------------
 
@@ -398,7 +398,7 @@ def test_unexpected_error_is_a_generic_500_with_the_security_headers(
     def broken_query(**_kwargs: Any) -> Any:
         raise RuntimeError("SELECT * FROM tasks WHERE user_id = 'x' -- File \"tasks_queries.py\"")
 
-    monkeypatch.setattr(load_function("tasks"), "list_tasks", broken_query)
+    monkeypatch.setattr(queries, "list_tasks", broken_query)
     response = send(api, "GET", "/api/tasks", token=account.token)
     assert response.status_code == 500
     assert response.json() == {"detail": "An unexpected error occurred.", "code": "internal_error"}

@@ -11,8 +11,8 @@ from starlette.testclient import TestClient
 
 from devtools.lambda_events import FakeLambdaContext, http_api_event
 from devtools.template import Route
-from todo_shared.app_factory import create_app
-from todo_shared.lambda_handler import make_lambda_handler
+from todo_shared.http.app_factory import create_app
+from todo_shared.runtime.lambda_handler import make_lambda_handler
 
 router = APIRouter()
 

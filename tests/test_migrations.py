@@ -13,8 +13,8 @@ from sqlmodel import SQLModel
 
 from devtools.migrate import alembic_config, migrate
 from tests.support import postgres
-from todo_shared import models  # noqa: F401  (tables on the metadata)
-from todo_shared.database import build_engine
+from todo_shared import models  # noqa: F401  (tables on the metadata
+from todo_shared.db.engine import build_engine
 
 
 def _differences(url: str) -> list[object]:

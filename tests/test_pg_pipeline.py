@@ -13,8 +13,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 from tests.support.app_state import Backend
-from todo_shared.database import build_engine
-from todo_shared.pg_pipeline import PipelinedConnection
+from todo_shared.db.engine import build_engine
+from todo_shared.thirdparty.pg8000 import PipelinedConnection
 
 pytestmark = pytest.mark.parametrize("database", ["postgres", "pgbouncer"], indirect=True)
 
@@ -132,16 +132,16 @@ def test_timestamps_and_dates_read_as_pg8000_reads_them(engine: Engine) -> None:
 def test_placeholder_translation_is_pg8000s_own_remembered(engine: Engine) -> None:
     from pg8000 import dbapi, legacy
 
-    from todo_shared import pg_pipeline
+    from todo_shared.thirdparty import pg8000 as pg8000_internals
 
-    assert legacy.convert_paramstyle is pg_pipeline.convert_paramstyle
+    assert legacy.convert_paramstyle is pg8000_internals.convert_paramstyle
     query = "SELECT '%s', \"%s\", %s -- %s\\n FROM t WHERE a = %s AND b = E'\\\\'%s'"
     for _ in range(2):  # computed, then remembered
-        assert pg_pipeline.convert_paramstyle("format", query, (1, 2)) == dbapi.convert_paramstyle(
+        assert pg8000_internals.convert_paramstyle("format", query, (1, 2)) == dbapi.convert_paramstyle(
             "format", query, (1, 2)
         )
     named = "SELECT :a, :b, :a"
-    assert pg_pipeline.convert_paramstyle("named", named, {"a": 1, "b": 2}) == dbapi.convert_paramstyle(
+    assert pg8000_internals.convert_paramstyle("named", named, {"a": 1, "b": 2}) == dbapi.convert_paramstyle(
         "named", named, {"a": 1, "b": 2}
     )
     with engine.connect() as connection:  # and statements still reach the server intact

@@ -17,11 +17,11 @@ from starlette.testclient import TestClient
 from devtools.serve import build_local_app
 from tests.support.app_state import Backend
 from tests.support.auth import PASSWORD, bearer, signup, token_of, unique_email
-from todo_shared.settings import get_settings
+from todo_shared.config.settings import get_settings
 
 pytestmark = pytest.mark.parametrize("database", ["postgres", "pgbouncer"], indirect=True)
 
-# Pre-ping (BEGIN, SELECT 1) is 2; each statement 1 (pg_pipeline.py; pg8000 alone: 3); COMMIT 1.
+# Pre-ping (BEGIN, SELECT 1) is 2; each statement 1 (todo_shared.thirdparty.pg8000; pg8000 alone: 3); COMMIT 1.
 # pg8000 alone gave 6, 8, 11, 11, 11, 11, 14, 11 and 25 for these routes.
 EXPECTED_ROUND_TRIPS = {
     "GET /health/ready": 4,

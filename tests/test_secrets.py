@@ -8,10 +8,10 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
-from todo_shared.settings import SettingsError, get_settings, load_settings
+from todo_shared.config.secrets import clear_secret_cache
+from todo_shared.config.settings import SettingsError, get_settings, load_settings
 
 NEON_URL = "postgresql://alex:AbC123dEf@ep-x-pooler.us-east-2.aws.neon.tech/neondb?sslmode=require"
 SECRET = "a-real-looking-secret-value-0123456789-abcdef"
@@ -19,10 +19,10 @@ SECRET = "a-real-looking-secret-value-0123456789-abcdef"
 
 @pytest.fixture
 def aws() -> Iterator[None]:
-    parameters.clear_caches()
+    clear_secret_cache()
     with mock_aws():
         yield
-    parameters.clear_caches()
+    clear_secret_cache()
 
 
 def _production(**refs: str) -> dict[str, str]:
@@ -119,7 +119,7 @@ def test_settings_are_read_once_per_container(aws: None, monkeypatch: pytest.Mon
     try:
         first = get_settings()
         sm.delete_secret(SecretId=arn, ForceDeleteWithoutRecovery=True)
-        parameters.clear_caches()
+        clear_secret_cache()
         assert get_settings() is first
     finally:
         get_settings.cache_clear()

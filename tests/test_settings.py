@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from devtools.paths import ROOT
-from todo_shared.settings import SettingsError, load_settings, read_dotenv
+from todo_shared.config.settings import SettingsError, load_settings, read_dotenv
 
 GOOD_SECRET = "x" * 32
 NEON_URL = (

@@ -11,8 +11,8 @@ from sqlalchemy import text
 from sqlalchemy.pool import QueuePool
 
 from tests.support.app_state import Backend
-from todo_shared import snapstart
-from todo_shared.database import get_engine
+from todo_shared.db.engine import get_engine
+from todo_shared.runtime import snapstart
 
 
 def test_before_snapshot_closes_every_pooled_connection(database: Backend) -> None:
@@ -56,7 +56,7 @@ def test_hooks_are_skipped_outside_lambda(monkeypatch: pytest.MonkeyPatch) -> No
 def test_building_a_lambda_handler_registers_the_hooks(monkeypatch: pytest.MonkeyPatch) -> None:
     from fastapi import FastAPI
 
-    from todo_shared.lambda_handler import make_lambda_handler
+    from todo_shared.runtime.lambda_handler import make_lambda_handler
 
     registered: list[object] = []
     library = types.ModuleType("snapshot_restore_py")

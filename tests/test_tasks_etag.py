@@ -21,9 +21,9 @@ from devtools.serve import build_local_app
 from tests.support import postgres
 from tests.support.accounts import Account, create_account, direct_engine
 from tests.support.app_state import Backend
-from todo_shared.database import build_engine
+from todo_shared.config.settings import get_settings
+from todo_shared.db.engine import build_engine
 from todo_shared.models import Task
-from todo_shared.settings import get_settings
 
 NOT_FOUND = {"detail": "Task not found.", "code": "task_not_found"}
 PRECONDITION_FAILED = {

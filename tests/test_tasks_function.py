@@ -119,7 +119,13 @@ def test_the_tasks_function_does_not_import_password_hashing() -> None:
     (The ``bcrypt`` module itself is loaded anyway, by ``cryptography``'s SSH key support when PyJWT loads
     its algorithms: ~0.5 ms, and not this project's hashing code.)
     """
-    unwanted = ("todo_shared.passwords", "auth_function_app", "boto3", "passlib")
+    unwanted = (
+        "todo_shared.auth.passwords",
+        "todo_shared.auth.service",
+        "auth_function_app",
+        "boto3",
+        "passlib",
+    )
     probe = (
         "import sys; from devtools.functions import load_function; load_function('tasks'); "
         f"print(sorted(name for name in {unwanted!r} if name in sys.modules))"

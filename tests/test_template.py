@@ -17,7 +17,7 @@ from devtools import invoke_built, template
 from devtools.functions import function_names, load_function
 from devtools.paths import FUNCTIONS_DIR, LAYER_DIR
 from devtools.route_check import route_mismatches
-from todo_shared.app_factory import create_app
+from todo_shared.http.app_factory import create_app
 
 
 @pytest.fixture(scope="module")

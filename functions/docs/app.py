@@ -2,7 +2,7 @@
 
 Each other function's app knows only its own routes, so none of them can describe the whole API. The full
 document is generated from all of them at development time (``make openapi``) and shipped beside this
-file; ``tests/test_docs_function.py`` fails when it no longer matches the code. Serving a file keeps this
+file; a test fails when it no longer matches the code. Serving a file keeps this
 function's cold start small: it imports none of the other functions, and needs neither secrets nor database.
 """
 
@@ -15,8 +15,8 @@ from fastapi import APIRouter
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
 
-from todo_shared.app_factory import API_TITLE, create_app
-from todo_shared.lambda_handler import make_lambda_handler
+from todo_shared.http.app_factory import API_TITLE, create_app
+from todo_shared.runtime.lambda_handler import make_lambda_handler
 
 OPENAPI_DOCUMENT = Path(__file__).with_name("openapi.json")
 

@@ -8,9 +8,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from todo_shared.app_factory import create_app
-from todo_shared.dependencies import SessionDep
-from todo_shared.lambda_handler import make_lambda_handler
+from todo_shared.http.app_factory import create_app
+from todo_shared.http.deps import SessionDep
+from todo_shared.runtime.lambda_handler import make_lambda_handler
 
 router = APIRouter(tags=["health"])
 

@@ -59,9 +59,6 @@ class Priority(StrEnum):
     HIGH = "high"
 
 
-PRIORITY_VALUES = tuple(item.value for item in Priority)
-
-
 class User(SQLModel, table=True):
     """An account: created here by signup, or first seen through a Better Auth token (no password)."""
 

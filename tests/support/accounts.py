@@ -17,9 +17,9 @@ from sqlmodel import Session
 
 from tests.support.app_state import TEST_SECRET, Backend
 from tests.support.leak_guard import register_email, register_token
-from todo_shared.database import build_engine
+from todo_shared.auth.tokens import issue_token
+from todo_shared.db.engine import build_engine
 from todo_shared.models import Task, User, utc_now
-from todo_shared.tokens import issue_token
 
 
 @dataclass(frozen=True, slots=True)

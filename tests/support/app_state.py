@@ -8,8 +8,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from todo_shared.database import reset_engine
-from todo_shared.settings import get_settings
+from todo_shared.config.settings import get_settings
+from todo_shared.db.engine import reset_engine
 
 TEST_SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
 

@@ -12,7 +12,7 @@ import httpx
 from sqlmodel import Session, delete
 
 from tests.support.leak_guard import register_email, register_secret, register_token
-from todo_shared.database import get_engine
+from todo_shared.db.engine import get_engine
 from todo_shared.models import LoginThrottle
 
 PASSWORD = "password123"

@@ -27,9 +27,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
 from tests.support.app_state import TEST_SECRET
-from todo_shared import better_auth
-from todo_shared.settings import get_settings
-from todo_shared.tokens import ISSUER
+from todo_shared.auth import better_auth
+from todo_shared.auth.tokens import ISSUER
+from todo_shared.config.settings import get_settings
 
 BETTER_AUTH_ALGORITHMS = ("EdDSA", "ES256", "ES512", "RS256", "PS256")
 PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey

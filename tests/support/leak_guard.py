@@ -288,7 +288,7 @@ def watch_settings() -> None:
 
     This sees values read from Secrets Manager or SSM, which no environment variable shows.
     """
-    from todo_shared import settings as settings_module
+    from todo_shared.config import settings as settings_module
 
     original = settings_module.load_settings
     if getattr(original, "leak_guarded", False):

@@ -1,18 +1,74 @@
-"""Builds each function's FastAPI app: the same error shape, middleware and OpenAPI for all of them."""
+"""The OpenAPI document: every error answer declared, from one set of descriptions.
+
+Routes name the domain errors they can answer (``error_responses``); ``openapi_document`` adds those every
+operation can meet (413, and 401/403/409 behind the bearer scheme) and the headers that come with them.
+"""
 
 from __future__ import annotations
 
 import copy
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from todo_shared.errors import ERROR_RESPONSES, ErrorBody, ValidationErrorBody, register_error_handlers
-from todo_shared.middleware import MAX_BODY_BYTES, RequestContextMiddleware
+from todo_shared import errors
+from todo_shared.http.errors import ANSWERS, ErrorBody, ValidationErrorBody
+from todo_shared.http.middleware import MAX_BODY_BYTES
 
-API_TITLE = "Todo API"
-API_VERSION = "1.0.0"
+# What each domain error means to a client. One description per error, used wherever it can be answered.
+DESCRIPTIONS: dict[type[errors.DomainError], str] = {
+    errors.AuthenticationFailed: (
+        "No token (`not_authenticated`), or a token that is invalid, expired, revoked or of a deleted user "
+        "(`invalid_token`)."
+    ),
+    errors.InvalidCredentials: "Invalid email or password.",
+    errors.CrossSiteCookie: (
+        "A state-changing request with the auth cookie from a foreign Origin (`cross_site_request`)."
+    ),
+    errors.OtherUsersPath: "The path names another user.",
+    errors.TaskNotFound: "No such task among yours (also for someone else's).",
+    errors.AccountConflict: (
+        "A Better Auth user seen for the first time whose email belongs to another account (`account_conflict`)."
+    ),
+    errors.EmailTaken: "The email is already registered.",
+    errors.VersionMismatch: (
+        "If-Match names no current version of the task; nothing was written. The ETag header holds the "
+        "current version."
+    ),
+    errors.TooManyAttempts: (
+        "Too many failed or simultaneous attempts for this email or address (see Retry-After)."
+    ),
+}
+
+# Declared by the app for every operation.
+APP_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ValidationErrorBody, "description": "The request is not valid."},
+    500: {"model": ErrorBody, "description": "Unexpected server fault."},
+    503: {
+        "model": ErrorBody,
+        "description": "Temporarily unavailable: the database cannot be reached (`database_unavailable`), the "
+        "service's configuration cannot be read (`service_misconfigured`), or a Better Auth token's signing "
+        "keys cannot be fetched (`auth_unavailable`). Retry after `Retry-After` seconds.",
+    },
+}
+
+
+def error_responses(
+    *kinds: type[errors.DomainError], headers: dict[int, dict[str, Any]] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """A route's ``responses`` for the domain errors it can answer (several at one status share it)."""
+    responses: dict[int | str, dict[str, Any]] = {}
+    for kind in kinds:
+        status = ANSWERS[kind].status
+        entry = responses.get(status)
+        if entry is None:
+            responses[status] = {"model": ErrorBody, "description": DESCRIPTIONS[kind]}
+        else:
+            entry["description"] = f"{entry['description']} Or: {DESCRIPTIONS[kind]}"
+    for status, extra in (headers or {}).items():
+        responses.setdefault(status, {})["headers"] = extra
+    return responses
 
 
 # What _document_errors adds to the operations' answers (statuses are strings there, as in the document).
@@ -36,14 +92,6 @@ _HEADERS_BY_STATUS: dict[str, dict[str, Any]] = {
     "503": _RETRY_AFTER,
 }
 _BODY_TOO_LARGE = f"The request body is larger than {MAX_BODY_BYTES} bytes (`payload_too_large`)."
-_NOT_AUTHENTICATED = (
-    "No token (`not_authenticated`), or a token that is invalid, expired, revoked or of a deleted user "
-    "(`invalid_token`)."
-)
-_CROSS_SITE = "A state-changing request with the auth cookie from a foreign Origin (`cross_site_request`)."
-_ACCOUNT_CONFLICT = (
-    "A Better Auth user seen for the first time whose email belongs to another account (`account_conflict`)."
-)
 _SAFE_METHODS = frozenset({"get", "head", "options"})
 
 
@@ -74,10 +122,10 @@ def _document_errors(operation: dict[str, Any], method: str) -> None:
     responses.pop("422", None)  # FastAPI's validation status; this API answers 400 (design.md)
     _declare(responses, "413", _BODY_TOO_LARGE)
     if operation.get("security"):
-        _declare(responses, "401", _NOT_AUTHENTICATED, another_cause=False)
-        _declare(responses, "409", _ACCOUNT_CONFLICT)
+        _declare(responses, "401", DESCRIPTIONS[errors.AuthenticationFailed], another_cause=False)
+        _declare(responses, "409", DESCRIPTIONS[errors.AccountConflict])
         if method not in _SAFE_METHODS:
-            _declare(responses, "403", _CROSS_SITE)
+            _declare(responses, "403", DESCRIPTIONS[errors.CrossSiteCookie])
     for status, response in responses.items():
         if status[:1] in ("4", "5") and "content" not in response:  # every error has a JSON body (errors.py)
             response["content"] = _error_content("ValidationErrorBody" if status == "400" else "ErrorBody")
@@ -87,7 +135,7 @@ def _document_errors(operation: dict[str, Any], method: str) -> None:
     operation["responses"] = dict(sorted(responses.items()))
 
 
-def _openapi_document(app: FastAPI) -> dict[str, Any]:
+def openapi_document(app: FastAPI) -> dict[str, Any]:
     """FastAPI's document, with the API's error answers (400 not 422; see ``_document_errors``)."""
     if app.openapi_schema:
         return app.openapi_schema
@@ -104,21 +152,3 @@ def _openapi_document(app: FastAPI) -> dict[str, Any]:
         components.pop(name, None)
     app.openapi_schema = schema
     return schema
-
-
-def create_app(*routers: APIRouter, title: str = API_TITLE, docs: bool = True) -> FastAPI:
-    app = FastAPI(
-        title=title,
-        version=API_VERSION,
-        description="Serverless Todo API: accounts, JWT auth (ours and Better Auth's) and per-user tasks.",
-        docs_url="/docs" if docs else None,
-        redoc_url=None,
-        openapi_url="/openapi.json" if docs else None,
-        responses=ERROR_RESPONSES,
-    )
-    register_error_handlers(app)
-    app.add_middleware(RequestContextMiddleware)
-    for router in routers:
-        app.include_router(router)
-    app.openapi = lambda: _openapi_document(app)  # type: ignore[method-assign]
-    return app

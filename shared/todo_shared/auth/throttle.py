@@ -21,16 +21,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Integer, case, delete, literal, update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
+from todo_shared.auth.user_fields import email_digest
+from todo_shared.db.pruning import PRUNE_BATCH, delete_expired
+from todo_shared.db.upsert import dialect_insert
 from todo_shared.models import LoginThrottle, UTCDateTime
-from todo_shared.upsert import dialect_insert
-from todo_shared.user_fields import email_digest
 
 WINDOW = timedelta(minutes=15)
 EMAIL_LIMIT = 5
 ADDRESS_LIMIT = 30
-PRUNE_BATCH = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,12 +129,6 @@ def succeeded(session: Session, attempt: Attempt) -> None:
 
 
 def prune_expired(session: Session, now: datetime, batch: int = PRUNE_BATCH) -> int:
-    """Delete up to ``batch`` counters whose window has ended (``SKIP LOCKED`` on PostgreSQL). Caller commits."""
-    victims = (
-        select(LoginThrottle.key)
-        .where(LoginThrottle.window_started_at <= now - WINDOW)
-        .limit(batch)
-        .with_for_update(skip_locked=True)
-    )
-    result = session.exec(delete(LoginThrottle).where(col(LoginThrottle.key).in_(victims)))
-    return int(result.rowcount)
+    """Delete up to ``batch`` counters whose window has ended. The caller commits."""
+    expired = col(LoginThrottle.window_started_at) <= now - WINDOW
+    return delete_expired(session, LoginThrottle.key, expired, batch)

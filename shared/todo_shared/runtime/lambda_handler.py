@@ -16,9 +16,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from mangum import Mangum
 from starlette.types import ASGIApp
 
-from todo_shared import inline_sync
 from todo_shared.observability import logger, metrics, tracer
-from todo_shared.snapstart import register_snapstart_hooks
+from todo_shared.runtime import inline_sync
+from todo_shared.runtime.snapstart import register_snapstart_hooks
 
 # The context is typed loosely: Lambda passes its own object, tests and devtools a look-alike.
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]

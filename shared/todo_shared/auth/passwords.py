@@ -2,8 +2,8 @@
 
 bcrypt only reads 72 bytes, and bcrypt 5 raises ``ValueError`` beyond that in both ``hashpw`` and
 ``checkpw``: the limit is checked here first, as a 400 at signup and as "invalid credentials" at login.
-Only the auth function imports this module; keep it out of ``todo_shared.auth``'s imports (the tasks
-function must not pay for importing bcrypt).
+Only the auth function imports this module (the ``bcrypt`` module itself is loaded in every function anyway,
+by ``cryptography``'s SSH key support when PyJWT loads; what the others skip is this module's dummy hash).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Secret references read through Powertools Parameters (cached per container).
+"""Secret references read through Powertools Parameters providers of our own (cached per container).
 
 A reference is one of:
   - ``arn:aws:secretsmanager:<region>:<account>:secret:<name>`` or ``secretsmanager:<name>``
@@ -10,6 +10,8 @@ A Secrets Manager secret may hold the value itself or a JSON object with the set
 from __future__ import annotations
 
 import json
+import threading
+from typing import Any
 
 # Values are re-read after this many seconds by Powertools; settings themselves are cached per container.
 SECRET_MAX_AGE_SECONDS = 300
@@ -75,32 +77,37 @@ def _error_kind(error: BaseException) -> str:
     return type(innermost).__name__
 
 
-def _use_bounded_client(store: str) -> None:
-    """Give Powertools' shared provider for ``store`` ("ssm" or "secrets") a client with short timeouts.
+_providers: dict[str, Any] = {}
+_providers_lock = threading.Lock()
 
-    Created on first use, once per container, in Powertools' own registry: ``parameters.clear_caches()``
-    forgets it with the cached values.
-    """
-    from aws_lambda_powertools.utilities import parameters
-    from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
-    from botocore.config import Config
 
-    if store in DEFAULT_PROVIDERS:
-        return
-    config = Config(
-        connect_timeout=AWS_CONNECT_TIMEOUT_SECONDS,
-        read_timeout=AWS_READ_TIMEOUT_SECONDS,
-        retries={"max_attempts": AWS_MAX_ATTEMPTS, "mode": "standard"},
-    )
-    provider = parameters.SSMProvider if store == "ssm" else parameters.SecretsProvider
-    DEFAULT_PROVIDERS[store] = provider(boto_config=config)
+def _provider(store: str) -> Any:
+    """This module's own Powertools provider for ``store`` ("ssm" or "secrets"), created on first use (once
+    per container) with a client whose timeouts are bounded. Each provider keeps its own value cache."""
+    with _providers_lock:
+        provider = _providers.get(store)
+        if provider is None:
+            from aws_lambda_powertools.utilities import parameters
+            from botocore.config import Config
+
+            config = Config(
+                connect_timeout=AWS_CONNECT_TIMEOUT_SECONDS,
+                read_timeout=AWS_READ_TIMEOUT_SECONDS,
+                retries={"max_attempts": AWS_MAX_ATTEMPTS, "mode": "standard"},
+            )
+            provider_class = parameters.SSMProvider if store == "ssm" else parameters.SecretsProvider
+            provider = _providers[store] = provider_class(boto_config=config)
+        return provider
+
+
+def clear_secret_cache() -> None:
+    """Forget the providers and every value they cached (tests; a settings reload)."""
+    with _providers_lock:
+        _providers.clear()
 
 
 def read_secret(reference: str, *, setting: str) -> str:
     """Read the secret named by ``reference`` for the setting ``setting``."""
-    # Imported here: only containers that use secret references pay for boto3.
-    from aws_lambda_powertools.utilities import parameters
-
     ssm_name = _ssm_name(reference)
     secret_id = _secrets_manager_id(reference)
     if ssm_name is None and secret_id is None:
@@ -110,12 +117,10 @@ def read_secret(reference: str, *, setting: str) -> str:
         )
     try:  # creating the client is inside: it can fail too (no region, …)
         if ssm_name is not None:
-            _use_bounded_client("ssm")
-            value = parameters.get_parameter(ssm_name, decrypt=True, max_age=SECRET_MAX_AGE_SECONDS)
+            value = _provider("ssm").get(ssm_name, decrypt=True, max_age=SECRET_MAX_AGE_SECONDS)
         else:
             assert secret_id is not None
-            _use_bounded_client("secrets")
-            value = parameters.get_secret(secret_id, max_age=SECRET_MAX_AGE_SECONDS)
+            value = _provider("secrets").get(secret_id, max_age=SECRET_MAX_AGE_SECONDS)
     except Exception as error:  # boto/botocore errors vary; report the kind, never a value
         raise SecretStoreError(f"could not read {reference!r} ({_error_kind(error)})") from None
     if isinstance(value, bytes):

@@ -1,25 +1,21 @@
-"""JWTs: the HS256 tokens this API issues, and verification of every token it accepts.
+"""What every accepted token comes down to, whoever signed it: ``VerifiedToken``, or a ``TokenError``.
 
-Accepted: HS256 signed with ``BETTER_AUTH_SECRET`` (ours, or a frontend's; user id in ``sub`` or ``user_id``).
-Asymmetric tokens from Better Auth's ``jwt`` plugin are verified by ``todo_shared.better_auth`` when
-``BETTER_AUTH_URL`` is set. The algorithm is never taken from the token alone: each key type has its own
-allow-list, so ``alg: none`` or an HS256 token "signed" with a public key's bytes are rejected.
+Shared by our HS256 tokens (``todo_shared.auth.tokens``) and Better Auth's (``todo_shared.auth.better_auth``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import jwt
 from jwt.exceptions import InvalidSubjectError
 
-ISSUER = "todo-api"
-HMAC_ALGORITHMS = ["HS256"]
+from todo_shared.errors import AuthenticationFailed
+
 LEEWAY_SECONDS = 30
 MAX_TOKEN_LENGTH = 8192
 MAX_JTI_LENGTH = 64
@@ -31,20 +27,8 @@ _USER_ID = re.compile(r"^[\x21-\x7e]{1,64}$")
 TokenSource = Literal["api", "better_auth"]
 
 
-class TokenError(Exception):
+class TokenError(AuthenticationFailed):
     """A token was refused. ``reason`` is a short machine-readable cause, safe to log."""
-
-    def __init__(self, reason: str, detail: str = "Invalid authentication token") -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
-
-
-@dataclass(frozen=True, slots=True)
-class IssuedToken:
-    token: str
-    token_id: str
-    expires_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,24 +41,6 @@ class VerifiedToken:
     source: TokenSource
     # What logout stores to revoke exactly this token: its jti, else a digest of its signed part.
     revocation_key: str
-
-
-def issue_token(
-    *, user_id: str, email: str, secret: str, expires_minutes: int, now: datetime | None = None
-) -> IssuedToken:
-    issued = (now or datetime.now(UTC)).replace(microsecond=0)
-    expires = issued + timedelta(minutes=expires_minutes)
-    token_id = uuid.uuid4().hex
-    claims = {
-        "sub": user_id,
-        "user_id": user_id,
-        "email": email,
-        "iat": int(issued.timestamp()),
-        "exp": int(expires.timestamp()),
-        "jti": token_id,
-        "iss": ISSUER,
-    }
-    return IssuedToken(jwt.encode(claims, secret, algorithm="HS256"), token_id, expires)
 
 
 def unverified_header(token: str) -> dict[str, Any]:
@@ -165,34 +131,3 @@ def token_error(error: jwt.PyJWTError) -> TokenError:
     if isinstance(error, jwt.ExpiredSignatureError):
         return TokenError("expired", "Token expired. Please log in again")
     return TokenError(decode_error_reason(error))
-
-
-def decode_hs256(token: str, secret: str) -> dict[str, Any]:
-    try:
-        claims = jwt.decode(
-            token,
-            secret,
-            algorithms=HMAC_ALGORITHMS,
-            leeway=LEEWAY_SECONDS,
-            # exp bounds every token; iat/nbf are checked when present. aud and iss belong to whoever
-            # signed with the shared secret (ours: iss "todo-api"), so they are not pinned here.
-            options={"require": ["exp"], "verify_aud": False},
-        )
-    except jwt.PyJWTError as error:
-        raise token_error(error) from None
-    except (ValueError, TypeError, RecursionError):
-        raise TokenError("malformed") from None
-    return dict(claims)
-
-
-def verify_token(token: str, *, secret: str, better_auth_url: str | None) -> VerifiedToken:
-    """Verify ``token`` with the key its type allows; raise ``TokenError`` otherwise."""
-    header = unverified_header(token)
-    algorithm = header["alg"]
-    if algorithm in HMAC_ALGORITHMS:
-        return claims_to_token(decode_hs256(token, secret), "api", token)
-    if better_auth_url is None:
-        raise TokenError("unsupported_algorithm")
-    from todo_shared.better_auth import decode_better_auth
-
-    return claims_to_token(decode_better_auth(token, header, better_auth_url), "better_auth", token)

@@ -11,6 +11,7 @@ nothing and is retried by the caller on a fresh read, so no write is ever lost e
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -85,18 +86,28 @@ def ordering(sort: SortKey, order: SortOrder, dialect: str) -> tuple[UnaryExpres
     return tuple(terms)
 
 
-def list_tasks(
-    *,
-    session: Session,
-    owner_id: str,
-    status: StatusFilter,
-    q: str | None,
-    sort: SortKey,
-    order: SortOrder,
-    limit: int,
-    offset: int,
-) -> tuple[list[Task], int]:
+@dataclass(frozen=True, slots=True)
+class TaskListQuery:
+    """Which of the owner's tasks, in what order, which page. ``q`` is already trimmed (None: no search)."""
+
+    status: StatusFilter
+    q: str | None
+    sort: SortKey
+    order: SortOrder
+    limit: int
+    offset: int
+
+
+def list_tasks(*, session: Session, owner_id: str, query: TaskListQuery) -> tuple[list[Task], int]:
     """One page of the owner's tasks and the number of tasks matching the filters."""
+    status, q, sort, order, limit, offset = (
+        query.status,
+        query.q,
+        query.sort,
+        query.order,
+        query.limit,
+        query.offset,
+    )
     conditions: list[ColumnElement[bool]] = [col(Task.user_id) == owner_id]
     if status == "pending":
         conditions.append(col(Task.completed) == false())

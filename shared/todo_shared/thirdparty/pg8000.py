@@ -1,27 +1,17 @@
-"""pg8000 with one network round trip per statement instead of three.
+"""pg8000's private names, in one place: a connection with one network round trip per statement.
 
-pg8000 (1.31) sends a statement with parameters as Parse+Sync, then Describe+Sync, then Bind+Execute+Sync,
-and waits for the server after each: three round trips, and COMMIT and ROLLBACK go the same way. On Lambda
-each round trip to Neon costs network latency that no local figure shows. This connection sends Parse, Bind,
-Describe (portal), Execute and Sync in one flight, as libpq's ``PQexecParams`` does:
+Pinned: pg8000 1.31.6. Relies on the names in ``RELIED_ON`` and on a connection's ``_sock`` attribute (checked by a test that also fails when the
+installed version is not ``PINNED_VERSION``); the reasons are in docs/adr/0005-pg8000-pipelining.md.
 
-- the answers come back in the same order (ParseComplete, BindComplete, RowDescription or NoData, rows,
-  CommandComplete, ReadyForQuery), which pg8000's message loop already handles;
-- an error at any step makes the server skip the rest up to the Sync and answer ErrorResponse then
-  ReadyForQuery, which pg8000 turns into the same exception as before;
-- nothing in Bind depends on the Describe answer: pg8000 encodes parameters from their Python types and
-  asks for every result column in text format.
+pg8000 sends a statement with parameters as Parse+Sync, Describe+Sync, then Bind+Execute+Sync, waiting for the
+server after each: three round trips. ``PipelinedConnection`` sends Parse, Bind, Describe (portal), Execute
+and Sync in one flight, as libpq's ``PQexecParams`` does; the answers arrive in the order pg8000's message loop
+already handles, and an error at any step makes the server skip to the Sync, so errors are as before. The whole
+exchange stays inside one Sync, which is safe through PgBouncer's transaction mode. COPY keeps pg8000's path.
 
-The whole exchange stays inside one Sync, so it is safe through PgBouncer in transaction mode (the
-statement cannot be parsed on one server connection and executed on another). COPY keeps pg8000's path.
-The base class is the one ``pg8000.connect`` (what SQLAlchemy calls) builds, so errors are classified as
-before (a unique violation is still an ``IntegrityError``).
-
-It also caches pg8000's translation of ``%s`` placeholders into ``$1``: pg8000 rescans every statement
-character by character in Python (about 0.1 ms for a typical SELECT), though SQLAlchemy sends the same few
-statements again and again. And it reads timestamps with ``datetime.fromisoformat`` (about 0.1 µs) instead of pg8000's ``strptime``
-(about 5 µs, some 0.3 ms for a page of 20 tasks); what it cannot read (``infinity``, BC or 5-digit years)
-still goes to pg8000's own parser.
+It also remembers pg8000's ``%s`` → ``$1`` translation per statement (pg8000 rescans each statement in Python),
+and reads timestamps with ``datetime.fromisoformat`` (pg8000's ``strptime`` is ~50× slower); what that cannot
+read (``infinity``, BC or 5-digit years) still goes to pg8000's parser.
 """
 
 from __future__ import annotations
@@ -33,6 +23,29 @@ from typing import Any
 
 from pg8000 import converters, legacy
 from pg8000.core import DESCRIBE, NULL_BYTE, PORTAL, SYNC_MSG, Context, _flush, _write, make_params
+
+PINNED_VERSION = "1.31.6"
+# What this module relies on beyond pg8000's documented API (tests/unit/test_thirdparty.py checks each).
+RELIED_ON = (
+    "pg8000.core.DESCRIBE",
+    "pg8000.core.NULL_BYTE",
+    "pg8000.core.PORTAL",
+    "pg8000.core.SYNC_MSG",
+    "pg8000.core.Context",
+    "pg8000.core._flush",
+    "pg8000.core._write",
+    "pg8000.core.make_params",
+    "pg8000.legacy.convert_paramstyle",
+    "pg8000.legacy.Connection.send_PARSE",
+    "pg8000.legacy.Connection.send_BIND",
+    "pg8000.legacy.Connection.send_EXECUTE",
+    "pg8000.legacy.Connection._send_message",
+    "pg8000.legacy.Connection.handle_messages",
+    "pg8000.legacy.Connection.execute_unnamed",
+    "pg8000.converters.timestamptz_in",
+    "pg8000.converters.timestamp_in",
+    "pg8000.converters.date_in",
+)
 
 TIMESTAMP_OID = 1114
 TIMESTAMPTZ_OID = 1184
@@ -76,8 +89,16 @@ def convert_paramstyle(style: str, query: str, args: Any) -> tuple[str, Any]:
     return result
 
 
-# pg8000's cursor looks the function up in its module at each call.
-legacy.convert_paramstyle = convert_paramstyle
+_installed = False
+
+
+def install_statement_cache() -> None:
+    """Route pg8000's placeholder translation through ``convert_paramstyle`` (once per process); pg8000's
+    cursor looks the function up in its module at each call."""
+    global _installed
+    if not _installed:
+        legacy.convert_paramstyle = convert_paramstyle
+        _installed = True
 
 
 class PipelinedConnection(legacy.Connection):  # type: ignore[misc]  # pg8000 ships no type hints
@@ -98,3 +119,12 @@ class PipelinedConnection(legacy.Connection):  # type: ignore[misc]  # pg8000 sh
         _flush(self._sock)
         self.handle_messages(context)
         return context
+
+
+def socket_stream(connection: Any) -> Any:
+    """The buffered socket file pg8000 reads and writes the protocol through, or None."""
+    return getattr(connection, "_sock", None)
+
+
+def replace_socket_stream(connection: Any, stream: Any) -> None:
+    connection._sock = stream

@@ -18,12 +18,12 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from todo_shared.observability import logger
+from todo_shared.observability import bind_request_id, logger
 
 REQUEST_ID_HEADER = b"x-request-id"
 _SAFE_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:=-]{1,128}$")
 MAX_BODY_BYTES = 64 * 1024
-DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
+DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect"})
 
 _SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-content-type-options", b"nosniff"),
@@ -70,6 +70,7 @@ class RequestContextMiddleware:
         request_id = request_id_for(scope)
         scope.setdefault("state", {})["request_id"] = request_id
         logger.set_correlation_id(request_id)
+        bind_request_id(request_id)
         extra_headers = [(REQUEST_ID_HEADER, request_id.encode()), *_SECURITY_HEADERS]
         if scope["path"] not in DOCS_PATHS:
             extra_headers.extend(_API_ONLY_HEADERS)

@@ -17,22 +17,17 @@ registration is a no-op.
 from __future__ import annotations
 
 import random
-import sys
 
-
-def _drop_connections() -> None:
-    database = sys.modules.get("todo_shared.database")
-    if database is not None:  # the docs function never loads it, and need not now
-        database.reset_engine()
+from todo_shared import lifecycle
 
 
 def before_snapshot() -> None:
-    _drop_connections()
+    lifecycle.drop_connections()
 
 
 def after_restore() -> None:
     random.seed()
-    _drop_connections()
+    lifecycle.drop_connections()
 
 
 def register_snapstart_hooks() -> bool:

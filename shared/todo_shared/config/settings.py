@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
+
+from todo_shared.config.database_url import DatabaseUrlError, parse_database_url
+from todo_shared.errors import ConfigurationError
 
 Environment = Literal["local", "production"]
 
@@ -28,7 +32,7 @@ DEFAULT_FRONTEND_ORIGIN = "http://localhost:3000"
 PRODUCTION_MIN_BCRYPT_ROUNDS = 10
 
 
-class SettingsError(Exception):
+class SettingsError(ConfigurationError):
     """A missing or unsafe setting. ``str(error)`` is one line that names the setting."""
 
 
@@ -44,10 +48,6 @@ class Settings:
     bcrypt_rounds: int
     db_timeout_seconds: float
     db_pool_size: int
-
-    @property
-    def is_local(self) -> bool:
-        return self.environment == "local"
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
@@ -98,8 +98,6 @@ def _float_setting(env: dict[str, str], name: str, default: float, low: float, h
 
 
 def _origin(value: str, name: str) -> str:
-    from urllib.parse import urlsplit
-
     origin = value.strip().rstrip("/")
     parts = urlsplit(origin)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
@@ -124,7 +122,8 @@ def _secret_value(env: dict[str, str], name: str) -> str | None:
     """``NAME_REF`` (Secrets Manager / SSM reference) wins over the plain ``NAME`` variable."""
     reference = env.get(f"{name}_REF", "").strip()
     if reference:
-        from todo_shared.secret_store import SecretStoreError, read_secret
+        # Imported here: only containers that use secret references pay for boto3.
+        from todo_shared.config.secrets import SecretStoreError, read_secret
 
         try:
             return read_secret(reference, setting=name)
@@ -149,8 +148,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         if environment != "local":
             raise SettingsError("DATABASE_URL is required (or DATABASE_URL_REF naming a secret)")
         database_url = f"sqlite:///{(state_dir / 'todo.db').resolve()}"
-    from todo_shared.database import DatabaseUrlError, parse_database_url
-
     try:
         parse_database_url(database_url)
     except DatabaseUrlError as error:

@@ -26,9 +26,9 @@ from typing import Any
 import jwt
 from jwt import PyJWK
 
-from todo_shared.errors import RETRY_AFTER_SECONDS, ApiError
+from todo_shared.auth.claims import LEEWAY_SECONDS, TokenError, token_error
+from todo_shared.errors import KeysUnavailable
 from todo_shared.observability import logger
-from todo_shared.tokens import LEEWAY_SECONDS, TokenError, token_error
 
 JWKS_PATH = "/api/auth/jwks"
 FETCH_TIMEOUT_SECONDS = 3.0
@@ -50,19 +50,6 @@ _PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 
 # Monotonic clock, replaceable in tests.
 _clock: Callable[[], float] = time.monotonic
-
-
-class KeysUnavailableError(ApiError):
-    """The token's key is not cached and the JWKS could not be fetched: the token may well be valid, so this
-    is a temporary 503, not a 401 that would make a frontend sign its user out during an outage."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            503,
-            "auth_unavailable",
-            "Sign-in keys cannot be fetched right now; please try again shortly.",
-            headers={"Retry-After": RETRY_AFTER_SECONDS},
-        )
 
 
 class JwksFetchError(Exception):
@@ -288,7 +275,7 @@ def clear_jwks_cache() -> None:
 
 
 def decode_better_auth(token: str, header: dict[str, Any], better_auth_url: str) -> dict[str, Any]:
-    """Verify a Better Auth token and return its claims; raise ``TokenError``, or ``KeysUnavailableError`` (503)
+    """Verify a Better Auth token and return its claims; raise ``TokenError``, or ``KeysUnavailable``
     when its key is unknown because the JWKS cannot be fetched."""
     algorithm = header.get("alg")
     if algorithm not in ASYMMETRIC_ALGORITHMS:
@@ -300,7 +287,7 @@ def decode_better_auth(token: str, header: dict[str, Any], better_auth_url: str)
     key = cache.key(kid)
     if key is None:
         if cache.last_fetch_failed:
-            raise KeysUnavailableError()
+            raise KeysUnavailable()
         raise TokenError("unknown_kid")
     if algorithm not in key.algorithms:
         raise TokenError("algorithm_not_allowed")

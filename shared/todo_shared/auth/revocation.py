@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, exists
+from sqlalchemy import exists
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
+from todo_shared.auth.claims import LEEWAY_SECONDS, VerifiedToken
+from todo_shared.db.pruning import PRUNE_BATCH, delete_expired
+from todo_shared.db.upsert import dialect_insert
 from todo_shared.models import RevokedToken
-from todo_shared.tokens import LEEWAY_SECONDS, VerifiedToken
-from todo_shared.upsert import dialect_insert
 
 # Keep a revocation a little longer than the token could still be accepted.
 RETENTION_MARGIN = timedelta(seconds=LEEWAY_SECONDS + 60)
-PRUNE_BATCH = 500
 
 
 def revoked_clause(token_key: str) -> ColumnElement[bool]:
@@ -50,16 +50,5 @@ def revoke(session: Session, token: VerifiedToken, now: datetime) -> None:
 
 
 def prune_expired(session: Session, now: datetime, batch: int = PRUNE_BATCH) -> int:
-    """Delete up to ``batch`` revocations of tokens that have expired anyway. The caller commits.
-
-    On PostgreSQL rows locked by another transaction are skipped (``SKIP LOCKED``), so concurrent prunes
-    never wait for each other or deadlock.
-    """
-    victims = (
-        select(RevokedToken.token_key)
-        .where(RevokedToken.expires_at < now)
-        .limit(batch)
-        .with_for_update(skip_locked=True)
-    )
-    result = session.exec(delete(RevokedToken).where(col(RevokedToken.token_key).in_(victims)))
-    return int(result.rowcount)
+    """Delete up to ``batch`` revocations of tokens that have expired anyway. The caller commits."""
+    return delete_expired(session, RevokedToken.token_key, col(RevokedToken.expires_at) < now, batch)

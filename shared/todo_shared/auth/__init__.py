@@ -1,0 +1,1 @@
+"""Accounts and tokens: passwords, JWTs (ours and Better Auth's), revocation, login throttling."""

@@ -1,0 +1,24 @@
+"""Which key checks a token: the algorithm is never taken from the token alone.
+
+Each key type has its own allow-list, so ``alg: none`` or an HS256 token "signed" with a public key's bytes
+are refused (docs/adr/0006-tokens.md).
+"""
+
+from __future__ import annotations
+
+from todo_shared.auth.claims import TokenError, VerifiedToken, claims_to_token, unverified_header
+from todo_shared.auth.tokens import HMAC_ALGORITHMS, decode_hs256
+
+
+def verify_token(token: str, *, secret: str, better_auth_url: str | None) -> VerifiedToken:
+    """Verify ``token`` with the key its type allows; raise ``TokenError`` otherwise."""
+    header = unverified_header(token)
+    algorithm = header["alg"]
+    if algorithm in HMAC_ALGORITHMS:
+        return claims_to_token(decode_hs256(token, secret), "api", token)
+    if better_auth_url is None:
+        raise TokenError("unsupported_algorithm")
+    # Imported on first use: its HTTP client costs cold-start time that deployments without Better Auth skip.
+    from todo_shared.auth.better_auth import decode_better_auth
+
+    return claims_to_token(decode_better_auth(token, header, better_auth_url), "better_auth", token)

@@ -1,0 +1,1 @@
+"""Settings, the database URL and secret references: what the process is configured with."""

@@ -1,0 +1,97 @@
+"""FastAPI dependencies: the request's database session, and its authenticated user (not middleware).
+
+The token comes from ``Authorization: Bearer …``, else from the auth cookie. A present Authorization header
+that is not a well-formed Bearer credential is refused rather than falling back to the cookie, and the cookie
+is not accepted on state-changing requests from a foreign ``Origin`` (docs/adr/0006-tokens.md). This module
+must stay cheap to import for every function: no bcrypt here.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Path, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
+
+from todo_shared.auth.claims import TokenError, VerifiedToken
+from todo_shared.auth.users import user_for_token
+from todo_shared.auth.verify import verify_token
+from todo_shared.config.settings import get_settings
+from todo_shared.db.engine import session_scope
+from todo_shared.errors import CrossSiteCookie, NotAuthenticated, OtherUsersPath
+from todo_shared.http.cookies import AUTH_COOKIE
+from todo_shared.models import User
+from todo_shared.observability import current_request_id, logger
+
+SessionDep = Annotated[Session, Depends(session_scope)]
+
+# Declares the bearer scheme in OpenAPI; the header is parsed below (auto_error's status varies by version).
+bearer_scheme = HTTPBearer(
+    auto_error=False, description="A JWT from /api/auth/login or Better Auth's jwt plugin."
+)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def token_from_request(request: Request) -> str:
+    """The raw token: the bearer header's, else the cookie's. Raises ``NotAuthenticated``/``TokenError``."""
+    header = request.headers.get("authorization")
+    if header is not None:
+        scheme, _, credentials = header.strip().partition(" ")
+        credentials = credentials.strip()
+        if scheme.lower() != "bearer" or not credentials or " " in credentials:
+            raise TokenError("malformed_header")
+        return credentials
+    cookie = request.cookies.get(AUTH_COOKIE)
+    if cookie:
+        refuse_cross_site_cookie(request)
+        return cookie
+    raise NotAuthenticated()
+
+
+def refuse_cross_site_cookie(request: Request) -> None:
+    """CSRF guard for the cookie (``SameSite=None`` over HTTPS, so browsers send it cross-site).
+
+    A state-changing request authenticated by the cookie must not come from a page of a foreign origin:
+    browsers send ``Origin`` on such requests, and it must be one of ``FRONTEND_URL``'s. Requests without
+    ``Origin`` (curl, servers) cannot be forged by a browser page and pass; a bearer header needs no guard.
+    """
+    if request.method in SAFE_METHODS:
+        return
+    origin = request.headers.get("origin")
+    if origin is None or origin.rstrip("/") in get_settings().frontend_origins:
+        return
+    logger.warning(
+        "cookie refused on a cross-site request",
+        extra={"reason": "cross_site_cookie", "path": request.url.path, "request_id": current_request_id()},
+    )
+    raise CrossSiteCookie()
+
+
+def current_token(
+    request: Request, _docs: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)]
+) -> VerifiedToken:
+    settings = get_settings()
+    raw = token_from_request(request)
+    return verify_token(raw, secret=settings.better_auth_secret, better_auth_url=settings.better_auth_url)
+
+
+# The verified token (signature and claims). Revocation and the user's existence are checked by
+# ``CurrentUser``: authenticate with ``CurrentUser``, and add ``CurrentToken`` only to read the token.
+CurrentToken = Annotated[VerifiedToken, Depends(current_token)]
+
+
+def current_user(session: SessionDep, token: CurrentToken) -> User:
+    return user_for_token(session=session, token=token)
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def require_own_path(
+    user_id: Annotated[str, Path(description="Your own user id (another user's gives 403).")],
+    user: CurrentUser,
+) -> None:
+    """The ``/api/{user_id}/…`` path style: a user id other than the caller's is refused."""
+    if user_id != user.id:
+        raise OtherUsersPath()

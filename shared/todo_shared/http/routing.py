@@ -1,0 +1,60 @@
+"""Routes of a user's own collection, served under both path styles frontends use.
+
+``/api/tasks…`` and ``/api/{user_id}/tasks…`` are the same endpoints; under the second a user id other than
+the caller's is refused (403) before anything else about the request is looked at but the token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Depends
+
+from todo_shared import errors
+from todo_shared.http.deps import require_own_path
+from todo_shared.http.openapi import error_responses
+
+
+class OwnCollectionRoutes:
+    """Registers each endpoint under ``/api/<collection>`` and ``/api/{user_id}/<collection>``."""
+
+    def __init__(self, router: APIRouter, collection: str) -> None:
+        self.router = router
+        self.collection = collection
+
+    def route[E: Callable[..., Any]](
+        self,
+        method: str,
+        suffix: str,
+        *,
+        summary: str,
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        **options: Any,
+    ) -> Callable[[E], E]:
+        own = {**error_responses(errors.AuthenticationFailed), **(responses or {})}
+
+        def register(endpoint: E) -> E:
+            self.router.add_api_route(
+                f"/api/{self.collection}{suffix}",
+                endpoint,
+                methods=[method],
+                summary=summary,
+                responses=own,
+                **options,
+            )
+            self.router.add_api_route(
+                f"/api/{{user_id}}/{self.collection}{suffix}",
+                endpoint,
+                methods=[method],
+                summary=f"{summary} (user-scoped path)",
+                responses={
+                    **error_responses(errors.AuthenticationFailed, errors.OtherUsersPath),
+                    **(responses or {}),
+                },
+                dependencies=[Depends(require_own_path)],
+                **options,
+            )
+            return endpoint
+
+        return register

@@ -1,0 +1,1 @@
+"""The Lambda runtime glue: the handler wrapper, SnapStart hooks, inline sync calls."""

@@ -1,0 +1,1 @@
+"""Tasks: queries scoped to their owner, and the versioned-write service."""
