@@ -3,11 +3,12 @@
 PYTHON := .venv/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help run test lint format typecheck check migrate openapi reliability bench venv clean
+.PHONY: help run test test-fast lint format typecheck check migrate openapi reliability bench venv clean
 
 help:
 	@echo "make run        serve the whole API on http://127.0.0.1:$${PORT:-8000} (SQLite; docs at /docs)"
 	@echo "make test       run the tests (SQLite, PostgreSQL, PgBouncer; in-process and through the Lambda handlers)"
+	@echo "make test-fast  the inner loop: unit and API tests on SQLite, in-process (about a minute)"
 	@echo "make lint       ruff, mypy and the layer's import contracts"
 	@echo "make migrate    apply migrations to DATABASE_URL (use Neon's direct, non-pooler URL)"
 	@echo "make openapi    regenerate functions/docs/openapi.json after changing routes or models"
@@ -24,6 +25,10 @@ test: venv
 	@scripts/ensure-postgres
 	@scripts/ensure-pgbouncer
 	.venv/bin/pytest $(PYTEST_ARGS)
+
+# The inner loop: the unit and API tiers on SQLite through the in-process client (about a minute).
+test-fast: venv
+	TODO_TEST_BACKENDS=sqlite TODO_TEST_CLIENTS=asgi .venv/bin/pytest -q -m "not system" $(PYTEST_ARGS)
 
 lint: venv
 	.venv/bin/ruff check .
@@ -43,14 +48,10 @@ migrate: venv
 openapi: venv
 	$(PYTHON) -m devtools.openapi
 
-RELIABILITY_TESTS := tests/test_fuzz_schema.py tests/test_fuzz_regressions.py tests/test_faults.py \
-	tests/test_tasks_concurrency.py tests/test_tasks_etag.py tests/test_hygiene.py tests/test_auth_throttle.py \
-	tests/test_pg_pipeline.py tests/test_round_trips.py
-
 reliability: venv
 	@scripts/ensure-postgres
 	@scripts/ensure-pgbouncer
-	TODO_REQUIRE_POSTGRES=1 .venv/bin/pytest -q $(RELIABILITY_TESTS)
+	TODO_REQUIRE_POSTGRES=1 .venv/bin/pytest -q -m reliability
 	$(PYTHON) -m bench.load --users 40 --seconds 20
 
 bench: venv

@@ -1,8 +1,13 @@
-"""Test set-up: isolated settings, the three databases, and the two ways of calling the API.
+"""Test set-up: isolated settings, the three databases, the two ways of calling the API, and the tiers.
 
-Every API test runs against each database (SQLite; the real PostgreSQL; PostgreSQL through a real PgBouncer
-in transaction mode) and through each client (in-process ASGI over HTTP; the Lambda handlers with HTTP API
-v2 events routed by template.yaml).
+Tiers, one folder and one marker each: ``unit`` (the layer's modules, mirroring its packages), ``api`` (the
+API through its clients) and ``system`` (whole processes: servers, built artifacts, faults, fuzzing). Select
+with ``-m``; ``reliability`` marks the fuzzing, fault, concurrency and hygiene tests (`make reliability`).
+
+Every test that takes ``database`` runs against each database (SQLite; the real PostgreSQL; PostgreSQL
+through a real PgBouncer in transaction mode), and ``api`` through each client (in-process ASGI over HTTP;
+the Lambda handlers with HTTP API v2 events routed by template.yaml). ``TODO_TEST_BACKENDS`` and
+``TODO_TEST_CLIENTS`` (comma-separated) narrow that matrix for the inner loop (`make test-fast`).
 
 On a machine without PostgreSQL or PgBouncer those tests skip with the reason. With ``CI=true`` or
 ``TODO_REQUIRE_POSTGRES=1`` they fail instead, and with ``TODO_REQUIRE_POSTGRES=1`` the run fails unless
@@ -62,8 +67,31 @@ leak_guard.watch_settings()
 leak_guard.GUARD.install()
 
 REQUIRE_POSTGRES = os.environ.get("TODO_REQUIRE_POSTGRES") == "1" or os.environ.get("CI") == "true"
-BACKENDS = ("sqlite", "postgres", "pgbouncer")
-CLIENTS = ("asgi", "lambda")
+ALL_BACKENDS = ("sqlite", "postgres", "pgbouncer")
+ALL_CLIENTS = ("asgi", "lambda")
+TIERS = ("unit", "api", "system")
+
+
+def _selected(variable: str, every: tuple[str, ...]) -> tuple[str, ...]:
+    chosen = tuple(name.strip() for name in os.environ.get(variable, "").split(",") if name.strip())
+    unknown = sorted(set(chosen) - set(every))
+    if unknown:
+        raise pytest.UsageError(f"{variable}: unknown {', '.join(unknown)} (choose from {', '.join(every)})")
+    return chosen or every
+
+
+BACKENDS = _selected("TODO_TEST_BACKENDS", ALL_BACKENDS)
+CLIENTS = _selected("TODO_TEST_CLIENTS", ALL_CLIENTS)
+TESTS_DIR = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each test gets its tier's marker from the folder it lives in."""
+    for item in items:
+        tier = item.path.relative_to(TESTS_DIR).parts[0]
+        if tier not in TIERS:
+            raise pytest.UsageError(f"{item.nodeid}: tests live under tests/{{{','.join(TIERS)}}}/")
+        item.add_marker(tier)
 
 
 def _unavailable(reason: str) -> None:
@@ -161,13 +189,13 @@ def _check_for_leaks(item: pytest.Item | None, report: pytest.TestReport | None)
 
 # --- CI guard: PostgreSQL and PgBouncer tests must have run -------------------------------------------
 
-_passed_by_backend: dict[str, int] = dict.fromkeys(BACKENDS, 0)
+_passed_by_backend: dict[str, int] = dict.fromkeys(ALL_BACKENDS, 0)
 
 
 def _backends_of(item: pytest.Item) -> set[str]:
     used: set[str] = set()
     callspec = getattr(item, "callspec", None)
-    if callspec is not None and callspec.params.get("database") in BACKENDS:
+    if callspec is not None and callspec.params.get("database") in ALL_BACKENDS:
         used.add(callspec.params["database"])
     fixtures = set(getattr(item, "fixturenames", ()))
     if "pgbouncer" in fixtures:

@@ -42,6 +42,8 @@ from todo_shared.config import secrets as secret_store
 from todo_shared.config.secrets import clear_secret_cache
 from todo_shared.config.settings import get_settings
 
+pytestmark = pytest.mark.reliability
+
 REQUIRE_POSTGRES = os.environ.get("TODO_REQUIRE_POSTGRES") == "1" or os.environ.get("CI") == "true"
 CLIENTS = ("asgi", "lambda")
 BACKENDS = ("postgres", "pgbouncer")

@@ -52,6 +52,8 @@ from todo_shared.http.cookies import AUTH_COOKIE
 from todo_shared.http.middleware import MAX_BODY_BYTES
 from todo_shared.models import Task, User, utc_now
 
+pytestmark = pytest.mark.reliability
+
 FuzzCase = schemathesis.Case[Any]
 
 # Per operation, for the generated (fuzzing) phase. FUZZ_MAX_EXAMPLES=500 for a deeper run by hand.

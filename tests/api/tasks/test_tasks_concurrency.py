@@ -24,6 +24,8 @@ from tests.support.app_state import Backend
 from tests.support.auth import run_concurrently
 from todo_shared.models import Task
 
+pytestmark = pytest.mark.reliability
+
 Call = Callable[[], httpx.Response]
 
 

@@ -35,6 +35,8 @@ from todo_shared.models import Task, User
 from todo_shared.observability import logger
 from todo_shared.tasks import queries
 
+pytestmark = pytest.mark.reliability
+
 # --- The leak guard can fail ------------------------------------------------------------------------------
 
 
@@ -391,7 +393,7 @@ def test_unexpected_error_is_a_generic_500_with_the_security_headers(
 ) -> None:
     """A fault deep in a real route, in-process and through the Lambda handler: generic body, headers kept.
 
-    (tests/test_app_factory.py proves the same body on a small app; here it is the real tasks function.)
+    (tests/unit/http/test_app_factory.py proves the same body on a small app; here it is the real tasks function.)
     """
     account = create_account(database)
 

@@ -1,5 +1,5 @@
 """The README's run command: the local server starts with no settings, on SQLite, honouring PORT, and passes
-the same black-box walk-through as the Docker-free Lambda gateway (tests/test_local_gateway.py)."""
+the same black-box walk-through as the Docker-free Lambda gateway (tests/system/test_local_gateway.py)."""
 
 from __future__ import annotations
 

@@ -16,7 +16,10 @@ from tests.support.app_state import Backend
 from todo_shared.db.engine import build_engine
 from todo_shared.thirdparty.pg8000 import PipelinedConnection
 
-pytestmark = pytest.mark.parametrize("database", ["postgres", "pgbouncer"], indirect=True)
+pytestmark = [
+    pytest.mark.reliability,
+    pytest.mark.parametrize("database", ["postgres", "pgbouncer"], indirect=True),
+]
 
 
 @pytest.fixture

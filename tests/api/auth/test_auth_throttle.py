@@ -21,6 +21,8 @@ from todo_shared.db.engine import get_engine
 from todo_shared.http.app_factory import create_app
 from todo_shared.models import LoginThrottle, RevokedToken, utc_now
 
+pytestmark = pytest.mark.reliability
+
 EMAIL_LIMIT = login_throttle.EMAIL_LIMIT
 WINDOW_SECONDS = int(login_throttle.WINDOW.total_seconds())
 

@@ -25,6 +25,8 @@ from todo_shared.config.settings import get_settings
 from todo_shared.db.engine import build_engine
 from todo_shared.models import Task
 
+pytestmark = pytest.mark.reliability
+
 NOT_FOUND = {"detail": "Task not found.", "code": "task_not_found"}
 PRECONDITION_FAILED = {
     "detail": "The task was changed by someone else since you read it; reload it and try again.",

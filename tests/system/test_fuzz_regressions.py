@@ -17,6 +17,8 @@ from starlette.testclient import TestClient
 from devtools.serve import build_local_app
 from todo_shared.config.settings import get_settings
 
+pytestmark = pytest.mark.reliability
+
 # The fuzzer's query string, as it found the bug (q at its 1000-character limit).
 FOUND_QUERY = "status=all&q=" + "0" * 1000 + "&sort=created&order=asc&limit=50&offset=0"
 METHOD_NOT_ALLOWED = {"detail": "Method not allowed for this resource.", "code": "method_not_allowed"}
