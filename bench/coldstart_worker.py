@@ -64,7 +64,7 @@ class Database:
 
 if mode == "warm":
     # Count round trips and the time spent waiting for PostgreSQL: every pg8000 exchange ends in
-    # handle_messages, which reads until ReadyForQuery (tests/test_round_trips.py counts the same way).
+    # handle_messages, which reads until ReadyForQuery (tests/api/test_round_trips.py counts the same way).
     import pg8000.core
 
     original = pg8000.core.CoreConnection.handle_messages

@@ -14,7 +14,7 @@ from typing import Any
 from bench import stats
 from bench.model import BCRYPT_SAMPLES, ColdCase, Mode, Subject, WarmSamples
 
-# Issue 7's budget for the layer plus one function, and Lambda's quotas: the ones scripts/sam-check enforces.
+# The layer-plus-one-function budget (docs/adr/0002-functions-and-layer-build.md), and Lambda's quotas: the ones scripts/sam-check enforces.
 from devtools.invoke_built import BUDGET_BYTES, LAMBDA_UNZIPPED_LIMIT, LAMBDA_ZIPPED_LIMIT
 
 MB = 1_000_000
@@ -508,7 +508,7 @@ def login_section(inputs: Inputs) -> list[str]:
         "by that much per guess, at a price paid once per sign-in. On Lambda arm64 at "
         f"{FUNCTION_MEMORY_MB} MB the function gets about {share:.2f} of a vCPU ({ONE_VCPU_MB} MB = one), "
         f"so a check takes longer there: about {1 / share:.1f}× this machine's per-core time, or more. Online "
-        "guessing is bounded by the login throttle (per email and per address, docs/decisions.md), not by bcrypt."
+        "guessing is bounded by the login throttle (per email and per address, docs/adr/0007-login-throttling.md), not by bcrypt."
         if chosen is not None
         else f"- Why {inputs.bcrypt_rounds}: settings.py's default.",
         "",
@@ -554,7 +554,7 @@ def size_section(inputs: Inputs) -> list[str]:
 
 
 def round_trips_line(inputs: Inputs) -> str:
-    """Every function route's round trips per request (the issue asks how many each route takes)."""
+    """Every function route's round trips per request."""
     parts = []
     for subject in inputs.subjects:
         if subject.baseline:

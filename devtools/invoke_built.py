@@ -3,8 +3,7 @@
     python -m devtools.invoke_built --build-dir .aws-sam/build-x86_64 --python python3.13
     python -m devtools.invoke_built --build-dir .aws-sam/build --python python3.13 --package-only
 
-Package checks (shared/Makefile builds the layer; docs/decisions.md, "Layer build: makefile instead of
-python3.13"): every layer module has an unchecked-hash ``.pyc`` of the runtime's Python next to it (except the
+Package checks (shared/Makefile builds the layer; docs/adr/0002-functions-and-layer-build.md): every layer module has an unchecked-hash ``.pyc`` of the runtime's Python next to it (except the
 subpackages the Makefile leaves as source on purpose), matching its source; nothing the runtime provides
 (boto3, botocore, …) is in the layer; native libraries are for the build's architecture; and the sizes of the
 layer and each function, unzipped and zipped, against Lambda's limits and, for the deployed architecture, the
@@ -46,7 +45,7 @@ from devtools.paths import EVENTS_DIR, LAYER_DIR, ROOT
 
 EXPECTATIONS = EVENTS_DIR / "expectations.json"
 LAYER = "SharedLayer"
-# Issue 7: the layer plus any one function, unzipped. Lambda's own limits, in the bytes it enforces: 250 MB
+# The budget (docs/adr/0002-functions-and-layer-build.md): the layer plus any one function, unzipped. Lambda's own limits, in the bytes it enforces: 250 MB
 # unzipped for a function and its layers, 50 MB zipped for a direct upload.
 BUDGET_BYTES = 50_000_000
 LAMBDA_UNZIPPED_LIMIT = 262_144_000

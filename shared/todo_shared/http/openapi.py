@@ -119,7 +119,8 @@ def _document_errors(operation: dict[str, Any], method: str) -> None:
     503 wherever those statuses are.
     """
     responses: dict[str, Any] = operation.setdefault("responses", {})
-    responses.pop("422", None)  # FastAPI's validation status; this API answers 400 (design.md)
+    # FastAPI's validation status; this API answers 400 (docs/adr/0003-domain-errors.md).
+    responses.pop("422", None)
     _declare(responses, "413", _BODY_TOO_LARGE)
     if operation.get("security"):
         _declare(responses, "401", DESCRIPTIONS[errors.AuthenticationFailed], another_cause=False)
