@@ -43,7 +43,8 @@ format: venv
 check: lint test
 
 migrate: venv
-	$(PYTHON) -m devtools.migrate $(if $(DATABASE_URL),--database-url "$(DATABASE_URL)")
+	@# DATABASE_URL reaches the command through the environment: echoing it would print the password.
+	@$(PYTHON) -m devtools.migrate
 
 openapi: venv
 	$(PYTHON) -m devtools.openapi

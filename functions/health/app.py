@@ -6,13 +6,18 @@ from typing import Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel
-from sqlalchemy import text
 
+from todo_shared.db.schema import require_current_schema
 from todo_shared.http.app_factory import create_app
 from todo_shared.http.deps import SessionDep
 from todo_shared.runtime.lambda_handler import make_lambda_handler
 
 router = APIRouter(tags=["health"])
+READINESS_503 = (
+    "Not ready, with the cause as the code: `database_unreachable`, `database_credentials_refused`, "
+    "`database_missing`, `database_not_migrated`, `database_behind_migrations`, or `database_unavailable` "
+    "(a passing outage). See Retry-After."
+)
 
 
 class Liveness(BaseModel):
@@ -31,11 +36,11 @@ async def health() -> Liveness:
 
 @router.get(
     "/health/ready",
-    summary="Readiness: the database answers",
-    responses={503: {"description": "The database is unavailable (see Retry-After)."}},
+    summary="Readiness: the database answers and its schema is this code's",
+    responses={503: {"description": READINESS_503}},
 )
 def ready(session: SessionDep) -> Readiness:
-    session.execute(text("SELECT 1"))
+    require_current_schema(session)
     return Readiness()
 
 

@@ -141,3 +141,49 @@ class ConfigurationError(DomainError):
 
     def __str__(self) -> str:
         return self.message
+
+
+# --- The database ---------------------------------------------------------------------------------------------
+
+
+class DatabaseNotReady(DomainError):
+    """The database cannot serve requests. ``cause`` says why in words an operator can act on (safe to log:
+    never a password); clients get the code and a retry hint only."""
+
+    code = "database_unavailable"
+    default_detail = "The database is unavailable; please retry shortly."
+    # What an operator reads in the log line, before the cause.
+    summary: ClassVar[str] = "the database is unavailable"
+
+    def __init__(self, cause: str = "") -> None:
+        super().__init__()
+        self.cause = cause
+
+
+class DatabaseUnreachable(DatabaseNotReady):
+    code = "database_unreachable"
+    summary = "the database server cannot be reached (check the host, the port and the network)"
+
+
+class DatabaseCredentialsRefused(DatabaseNotReady):
+    code = "database_credentials_refused"
+    default_detail = "The service cannot sign in to its database; please retry later."
+    summary = "the database refused the credentials (check the user and password in DATABASE_URL)"
+
+
+class DatabaseMissing(DatabaseNotReady):
+    code = "database_missing"
+    default_detail = "The service's database does not exist; please retry later."
+    summary = "the database named in DATABASE_URL does not exist"
+
+
+class DatabaseNotMigrated(DatabaseNotReady):
+    code = "database_not_migrated"
+    default_detail = "The service's database is not set up yet; please retry later."
+    summary = "the database has no schema: run `make migrate` against it"
+
+
+class DatabaseBehindMigrations(DatabaseNotReady):
+    code = "database_behind_migrations"
+    default_detail = "The service's database is not up to date; please retry later."
+    summary = "the database schema is behind this code's migrations: run `make migrate` against it"

@@ -105,14 +105,31 @@ def _origin(value: str, name: str) -> str:
     return origin
 
 
+def _state_dir(path: Path) -> Path:
+    """The local state directory, created on first use; one line when it cannot be (a read-only code
+    directory, as in a Lambda container started with ENVIRONMENT=local)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SettingsError(
+            f"LOCAL_STATE_DIR {str(path)!r} cannot be created ({error.strerror or type(error).__name__}): "
+            "set LOCAL_STATE_DIR to a writable directory, or DATABASE_URL and BETTER_AUTH_SECRET"
+        ) from None
+    return path
+
+
 def _local_secret(state_dir: Path) -> str:
     """A random dev secret, generated once and kept in a git-ignored file."""
-    path = state_dir / "dev-secret"
+    path = _state_dir(state_dir) / "dev-secret"
     if path.is_file():
         return path.read_text(encoding="utf-8").strip()
-    state_dir.mkdir(parents=True, exist_ok=True)
     value = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as error:
+        raise SettingsError(
+            f"LOCAL_STATE_DIR: cannot write {str(path)!r} ({error.strerror or type(error).__name__})"
+        ) from None
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(value + "\n")
     return value
@@ -147,7 +164,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     if database_url is None:
         if environment != "local":
             raise SettingsError("DATABASE_URL is required (or DATABASE_URL_REF naming a secret)")
-        database_url = f"sqlite:///{(state_dir / 'todo.db').resolve()}"
+        database_url = f"sqlite:///{(_state_dir(state_dir) / 'todo.db').resolve()}"
     try:
         parse_database_url(database_url)
     except DatabaseUrlError as error:

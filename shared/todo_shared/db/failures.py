@@ -1,22 +1,90 @@
-"""Which database errors mean "unavailable, retry" rather than a fault in our own SQL."""
+"""What a database error means: a cause an operator can act on, or a fault in our own SQL.
+
+``database_failure`` turns a driver error into a ``DatabaseNotReady`` naming the cause (unreachable,
+credentials refused, database missing, schema not migrated or behind, or a passing outage); None means the
+error is ours (a 500). Causes quote the server's own message, which never holds a password.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from todo_shared.errors import (
+    DatabaseBehindMigrations,
+    DatabaseCredentialsRefused,
+    DatabaseMissing,
+    DatabaseNotMigrated,
+    DatabaseNotReady,
+    DatabaseUnreachable,
+)
 
-def is_unavailable(error: BaseException) -> bool:
-    """True for connection-level failures (retryable), false for errors in our own SQL."""
+MAX_CAUSE_LENGTH = 300
+
+# SQLSTATEs (PostgreSQL appendix A) whose meaning is a setup problem, not a passing outage.
+_BY_SQLSTATE: dict[str, type[DatabaseNotReady]] = {
+    "28P01": DatabaseCredentialsRefused,  # invalid_password
+    "28000": DatabaseCredentialsRefused,  # invalid_authorization_specification (e.g. no such role)
+    "3D000": DatabaseMissing,  # invalid_catalog_name
+    "42P01": DatabaseNotMigrated,  # undefined_table
+    "42703": DatabaseBehindMigrations,  # undefined_column
+}
+# Connection exception, insufficient resources, operator intervention: retry later.
+_PASSING_SQLSTATE_PREFIXES = ("08", "53", "57P")
+# PgBouncer (1.18+) refusing a client itself, before any server is involved.
+_PGBOUNCER_MESSAGES: tuple[tuple[str, type[DatabaseNotReady]], ...] = (
+    ("password authentication failed", DatabaseCredentialsRefused),
+    ("sasl authentication failed", DatabaseCredentialsRefused),
+    ("no such user", DatabaseCredentialsRefused),
+    ("does not exist", DatabaseMissing),  # database "x" does not exist
+    ("no such database", DatabaseMissing),
+)
+# SQLite says it in words.
+_SQLITE_MESSAGES: tuple[tuple[str, type[DatabaseNotReady]], ...] = (
+    ("unable to open database file", DatabaseMissing),
+    ("no such table", DatabaseNotMigrated),
+    ("no such column", DatabaseBehindMigrations),
+    ("has no column named", DatabaseBehindMigrations),
+)
+
+
+def _server_fields(orig: BaseException | None) -> dict[str, Any]:
+    """pg8000 hands the server's ErrorResponse over as a dict (C = SQLSTATE, M = message)."""
+    details = orig.args[0] if orig is not None and orig.args else None
+    return details if isinstance(details, dict) else {}
+
+
+def _cause(text: object) -> str:
+    return " ".join(str(text).split())[:MAX_CAUSE_LENGTH]
+
+
+def database_failure(error: BaseException) -> DatabaseNotReady | None:
+    """The cause of ``error`` when the database cannot serve, or None for a fault in our own SQL."""
     if isinstance(error, PoolTimeoutError):
-        return True
+        return DatabaseNotReady("no connection became free in time")
     if not isinstance(error, DBAPIError):
-        return False
+        return None
+    fields = _server_fields(error.orig)
+    sqlstate = str(fields.get("C", ""))
+    message = _cause(fields.get("M") or error.orig or type(error).__name__)
+    if sqlstate in _BY_SQLSTATE:
+        return _BY_SQLSTATE[sqlstate](message)
+    if sqlstate == "08P01":  # PgBouncer answers its own refusals as protocol violations, in words
+        for text, kind in _PGBOUNCER_MESSAGES:
+            if text in message.lower():
+                return kind(message)
+    if sqlstate.startswith(_PASSING_SQLSTATE_PREFIXES):
+        return DatabaseNotReady(message)
     if error.connection_invalidated:
-        return True
+        return DatabaseNotReady(message)
+    lowered = message.lower()
+    for text, kind in _SQLITE_MESSAGES:
+        if text in lowered:
+            return kind(message)
+    if isinstance(error, InterfaceError) and "can't create a connection" in lowered:
+        return DatabaseUnreachable(message)
     if isinstance(error, (InterfaceError, OperationalError)):
-        return True
-    # Server-side SQLSTATE: 08 connection exception, 53 insufficient resources, 57P operator intervention.
-    details = error.orig.args[0] if error.orig is not None and error.orig.args else None
-    sqlstate = str(details.get("C", "")) if isinstance(details, dict) else ""
-    return sqlstate.startswith(("08", "53", "57P"))
+        return DatabaseNotReady(message)
+    return None

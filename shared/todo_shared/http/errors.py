@@ -6,6 +6,7 @@ Every error is ``{"detail": "<sentence>", "code": "<snake_case>"}``; validation 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -21,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from todo_shared import errors
-from todo_shared.db.failures import is_unavailable
+from todo_shared.db.failures import database_failure
 from todo_shared.http.conditional import version_tag
 from todo_shared.observability import current_request_id, logger
 from todo_shared.thirdparty.fastapi import BODY_PARSE_ERROR_DETAIL
@@ -69,6 +70,7 @@ ANSWERS: dict[type[errors.DomainError], Answer] = {
     errors.KeysUnavailable: Answer(503, _retry_after),
     errors.TaskBusy: Answer(503, _retry_after),
     errors.ConfigurationError: Answer(503, _retry_after),
+    errors.DatabaseNotReady: Answer(503, _retry_after),
 }
 
 
@@ -147,6 +149,14 @@ def _log(request: Request, error: errors.DomainError) -> None:
     elif isinstance(error, errors.ConfigurationError):
         # One line naming the setting (its message never holds a secret's value), no traceback.
         logger.error(f"configuration error: {error}")
+    elif isinstance(error, errors.DatabaseNotReady):
+        # One line an operator can act on: what is wrong, and the server's own words (never a password).
+        level = logging.WARNING if type(error) is errors.DatabaseNotReady else logging.ERROR
+        logger.log(
+            level,
+            f"database unavailable: {error.summary}" + (f" ({error.cause})" if error.cause else ""),
+            extra={"code": error.code, "cause": error.cause},
+        )
 
 
 async def _domain_error(request: Request, error: Exception) -> JSONResponse:
@@ -209,15 +219,10 @@ async def _validation_error(_request: Request, error: Exception) -> JSONResponse
     return _validation_response(field_errors(error.errors()))
 
 
-async def _database_error(_request: Request, error: Exception) -> JSONResponse:
-    if is_unavailable(error):
-        logger.warning("database unavailable", extra={"error_type": type(error).__name__})
-        return error_response(
-            503,
-            "database_unavailable",
-            "The database is unavailable; please retry shortly.",
-            {"Retry-After": RETRY_AFTER_SECONDS},
-        )
+async def _database_error(request: Request, error: Exception) -> JSONResponse:
+    failure = database_failure(error)
+    if failure is not None:
+        return await _domain_error(request, failure)
     logger.exception("database error")
     return error_response(500, "internal_error", "An unexpected error occurred.")
 

@@ -47,9 +47,11 @@ APP_RESPONSES: dict[int | str, dict[str, Any]] = {
     500: {"model": ErrorBody, "description": "Unexpected server fault."},
     503: {
         "model": ErrorBody,
-        "description": "Temporarily unavailable: the database cannot be reached (`database_unavailable`), the "
-        "service's configuration cannot be read (`service_misconfigured`), or a Better Auth token's signing "
-        "keys cannot be fetched (`auth_unavailable`). Retry after `Retry-After` seconds.",
+        "description": "Temporarily unavailable: the database cannot serve (`database_unavailable`, or a cause "
+        "an operator must fix: `database_unreachable`, `database_credentials_refused`, `database_missing`, "
+        "`database_not_migrated`, `database_behind_migrations`), the service's configuration cannot be read "
+        "(`service_misconfigured`), or a Better Auth token's signing keys cannot be fetched "
+        "(`auth_unavailable`). Retry after `Retry-After` seconds.",
     },
 }
 

@@ -353,11 +353,11 @@ def test_a_slow_jwks_endpoint_times_out_quickly(
     jwks: JwksServer, monkeypatch: pytest.MonkeyPatch, signing_keys: dict[str, SigningKey]
 ) -> None:
     monkeypatch.setattr(better_auth, "FETCH_TIMEOUT_SECONDS", 0.2)
-    jwks.delay_seconds = 1.5
+    jwks.delay_seconds = 3.0  # the answer would come after the budget below
     token = signing_keys["EdDSA"].sign(better_auth_claims(jwks.origin, sub=BA_USER))
     started = time.monotonic()
     assert keys_unavailable(token, jwks.origin)
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 10 * better_auth.FETCH_TIMEOUT_SECONDS
 
 
 @pytest.mark.parametrize(

@@ -37,6 +37,27 @@ def test_local_dev_secret_is_generated_once_and_kept_private(tmp_path: Path) -> 
     assert mode == 0o600
 
 
+def test_local_state_directory_is_created_when_the_secret_is_given(tmp_path: Path) -> None:
+    """The backend guide's set-up exports BETTER_AUTH_SECRET: the SQLite file still needs its folder."""
+    state = tmp_path / "fresh-clone" / ".local"
+    settings = load_settings({"LOCAL_STATE_DIR": str(state), "BETTER_AUTH_SECRET": "s" * 40})
+    assert state.is_dir()
+    assert settings.database_url == f"sqlite:///{(state / 'todo.db').resolve()}"
+    assert not (state / "dev-secret").exists()
+
+
+def test_unwritable_local_state_directory_is_one_line(tmp_path: Path) -> None:
+    """As in a Lambda container started with ENVIRONMENT=local, whose code directory is read-only (here a
+    file stands in the way: the tests run as root, whom permissions do not stop)."""
+    blocker = tmp_path / "task"
+    blocker.write_text("not a directory")
+    for env in ({}, {"BETTER_AUTH_SECRET": "s" * 40}):
+        with pytest.raises(SettingsError) as refused:
+            load_settings({"LOCAL_STATE_DIR": str(blocker / ".local"), **env})
+        assert str(refused.value).startswith("LOCAL_STATE_DIR ")
+        assert "\n" not in str(refused.value)
+
+
 def test_lambda_defaults_to_production_and_requires_database_url() -> None:
     with pytest.raises(SettingsError, match=r"^DATABASE_URL is required"):
         load_settings({"AWS_LAMBDA_FUNCTION_NAME": "tasks", "BETTER_AUTH_SECRET": GOOD_SECRET})

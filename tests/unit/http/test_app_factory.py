@@ -118,7 +118,7 @@ def test_unreachable_database_is_503_with_retry_after(client: TestClient) -> Non
     assert response.headers["retry-after"] == "5"
     assert response.json() == {
         "detail": "The database is unavailable; please retry shortly.",
-        "code": "database_unavailable",
+        "code": "database_unreachable",
     }
 
 
