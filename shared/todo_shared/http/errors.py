@@ -6,7 +6,6 @@ Every error is ``{"detail": "<sentence>", "code": "<snake_case>"}``; validation 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -151,9 +150,9 @@ def _log(request: Request, error: errors.DomainError) -> None:
         logger.error(f"configuration error: {error}")
     elif isinstance(error, errors.DatabaseNotReady):
         # One line an operator can act on: what is wrong, and the server's own words (never a password).
-        level = logging.WARNING if type(error) is errors.DatabaseNotReady else logging.ERROR
-        logger.log(
-            level,
+        # A passing outage is a warning; a cause someone must fix (credentials, schema, …) is an error.
+        log = logger.warning if type(error) is errors.DatabaseNotReady else logger.error
+        log(
             f"database unavailable: {error.summary}" + (f" ({error.cause})" if error.cause else ""),
             extra={"code": error.code, "cause": error.cause},
         )
