@@ -3,7 +3,7 @@
 PYTHON := .venv/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help run test test-fast lint format typecheck check migrate openapi reliability bench venv clean
+.PHONY: venv-run help run test test-fast lint format typecheck check migrate openapi reliability bench venv clean
 
 help:
 	@echo "make run        serve the whole API on http://127.0.0.1:$${PORT:-8000} (SQLite; docs at /docs)"
@@ -18,8 +18,11 @@ help:
 venv:
 	@scripts/bootstrap
 
-run: venv
-	$(PYTHON) -m devtools.serve
+venv-run:
+	@scripts/bootstrap run
+
+run: venv-run
+	@$(PYTHON) -m devtools.serve
 
 test: venv
 	@scripts/ensure-postgres
@@ -42,7 +45,7 @@ format: venv
 
 check: lint test
 
-migrate: venv
+migrate: venv-run
 	@# DATABASE_URL reaches the command through the environment: echoing it would print the password.
 	@$(PYTHON) -m devtools.migrate
 

@@ -1,0 +1,236 @@
+"""What a newcomer does, checked: a fresh clone, the README's `make run`, then its curl walk-through.
+
+    python -m devtools.newcomer                 # every set-up below, from a clone of the committed HEAD
+    python -m devtools.newcomer --setup guide   # one of them
+
+Set-ups: ``plain`` (no settings at all), ``guide`` (``BETTER_AUTH_SECRET`` exported, as the original backend
+guide tells users to), ``postgres`` (a fresh PostgreSQL database in ``DATABASE_URL``, migrated first with
+`make migrate` as the README says). For each: clone, run `make run` exactly as the README writes it (only
+``PORT`` is set, to a free port, and the walk-through's ``API=`` line follows it), wait for it to answer, run
+the README's walk-through block in bash, and compare the status of every curl with the one the README writes
+in that command's comment. The server's output must hold no traceback, and the clone must stay clean (what
+the walk-through writes is git-ignored). If the README and this check disagree, the check fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from devtools.net import free_port
+from devtools.paths import ROOT
+
+WALKTHROUGH_MARK = "<!-- newcomer-check: walk-through -->"
+# The original backend guide's set-up: its .env example, exported.
+GUIDE_SECRET = "your-secret-key-min-32-chars-here"  # noqa: S105 (a documented placeholder, local only)
+START_TIMEOUT_SECONDS = 600.0  # the first `make run` installs what serving needs
+SETTINGS = ("DATABASE_URL", "BETTER_AUTH_SECRET", "BETTER_AUTH_URL", "FRONTEND_URL", "ENVIRONMENT", "PORT")
+_STATUS = re.compile(r"#.*?\b([1-5][0-9]{2})\b")
+
+
+class NewcomerCheckError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Command:
+    text: str
+    expected: int
+
+
+def walkthrough(readme: Path) -> str:
+    """The bash block that follows the walk-through mark in ``readme``."""
+    text = readme.read_text(encoding="utf-8")
+    _, mark, rest = text.partition(WALKTHROUGH_MARK)
+    match = re.search(r"```bash\n(.*?)```", rest, flags=re.DOTALL)
+    if not mark or match is None:
+        raise NewcomerCheckError(f"README.md has no ```bash block after {WALKTHROUGH_MARK}")
+    return match.group(1)
+
+
+def curl_commands(block: str) -> list[Command]:
+    """Every command of the block that runs curl, with the status its comment promises (on its last line)."""
+    commands: list[Command] = []
+    lines: list[str] = []
+    for line in block.splitlines():
+        lines.append(line)
+        if line.rstrip().endswith("\\"):
+            continue
+        code = "\n".join(part.split("#", 1)[0] for part in lines)
+        if re.search(r"\bcurl\b", code):
+            found = _STATUS.search(lines[-1])
+            if found is None:
+                raise NewcomerCheckError(
+                    "a walk-through command has no expected status in its comment:\n" + "\n".join(lines)
+                )
+            commands.append(Command("\n".join(lines).strip(), int(found.group(1))))
+        lines = []
+    if not commands:
+        raise NewcomerCheckError("the walk-through runs no curl command")
+    return commands
+
+
+def fresh_clone(directory: Path) -> Path:
+    clone = directory / "todo-api"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+    return clone
+
+
+def run(
+    command: list[str], cwd: Path, env: dict[str, str], timeout: float
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def wait_until_up(base: str, server: subprocess.Popen[str], log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise NewcomerCheckError(
+                f"`make run` exited with {server.returncode}:\n{log.read_text()[-3000:]}"
+            )
+        try:
+            with urllib.request.urlopen(f"{base}/health", timeout=2):  # noqa: S310 (loopback)
+                return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.5)
+    raise NewcomerCheckError(f"`make run` did not answer within {START_TIMEOUT_SECONDS:.0f} s")
+
+
+def stop(server: subprocess.Popen[str]) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGINT)  # as Ctrl-C would
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def walk(clone: Path, base: str, env: dict[str, str]) -> list[str]:
+    """Run the walk-through in the clone; return a line per curl command (problems start with FAIL)."""
+    block = walkthrough(clone / "README.md")
+    commands = curl_commands(block)
+    script = re.sub(r"^API=\S+", f"API={base}", block, count=1, flags=re.MULTILINE)
+    statuses = clone / ".newcomer-statuses"
+    headers = clone / ".newcomer-headers"
+    recorder = (
+        "set -euo pipefail\n"
+        'curl() { command curl -D "$NEWCOMER_HEADERS" "$@"; local rc=$?;'
+        ' head -n 1 "$NEWCOMER_HEADERS" | cut -d\' \' -f2 >> "$NEWCOMER_STATUSES"; return $rc; }\n'
+    )
+    completed = run(
+        ["bash", "-c", recorder + script],
+        clone,
+        {**env, "NEWCOMER_STATUSES": str(statuses), "NEWCOMER_HEADERS": str(headers)},
+        timeout=120,
+    )
+    seen = statuses.read_text().split() if statuses.exists() else []
+    statuses.unlink(missing_ok=True)
+    headers.unlink(missing_ok=True)
+    lines = []
+    for index, command in enumerate(commands):
+        got = seen[index] if index < len(seen) else "none"
+        ok = got == str(command.expected)
+        first = command.text.splitlines()[0][:100]
+        lines.append(f"{'ok  ' if ok else 'FAIL'} {got} (README: {command.expected})  {first}")
+    if len(seen) != len(commands):
+        lines.append(f"FAIL {len(seen)} curl calls ran, the README has {len(commands)}")
+    if completed.returncode != 0:
+        lines.append(f"FAIL the walk-through exited with {completed.returncode}: {completed.stderr[-1500:]}")
+    return lines
+
+
+def check(setup: str, database_url: str | None) -> list[str]:
+    clean = {
+        key: value for key, value in os.environ.items() if key not in SETTINGS and not key.startswith("TODO_")
+    }
+    clean["PORT"] = str(free_port())
+    if setup == "guide":
+        clean["BETTER_AUTH_SECRET"] = GUIDE_SECRET
+    if database_url is not None:
+        clean["DATABASE_URL"] = database_url
+    base = f"http://127.0.0.1:{clean['PORT']}"
+    lines = []
+    with tempfile.TemporaryDirectory(prefix=f"newcomer-{setup}-") as directory:
+        clone = fresh_clone(Path(directory))
+        if database_url is not None:  # the README: migrate a PostgreSQL database before serving it
+            migrated = run(["make", "migrate"], clone, clean, timeout=600)
+            output = (migrated.stdout + migrated.stderr).strip()
+            if migrated.returncode != 0:
+                return [f"FAIL `make migrate` exited with {migrated.returncode}: {output[-2000:]}"]
+            lines.append(f"ok   `make migrate`: {output.splitlines()[-1]}")
+        log = Path(directory) / "make-run.log"
+        started = time.monotonic()
+        with log.open("w") as output:
+            server = subprocess.Popen(
+                ["make", "run"],
+                cwd=clone,
+                env=clean,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=True,
+            )
+            try:
+                wait_until_up(base, server, log)
+                lines.append(f"ok   `make run` answered after {time.monotonic() - started:.0f} s")
+                lines += walk(clone, base, clean)
+            finally:
+                stop(server)
+        served = log.read_text()
+        if "Traceback" in served:
+            lines.append(f"FAIL `make run` printed a traceback:\n{served[-3000:]}")
+        if database_url is not None and database_url.split("@")[0] in served:
+            lines.append("FAIL `make run` printed the database URL's credentials")
+        dirty = run(["git", "status", "--porcelain"], clone, clean, timeout=30).stdout.strip()
+        if dirty:
+            lines.append(f"FAIL the walk-through left files git does not ignore: {dirty}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except NewcomerCheckError as error:
+        print(f"newcomer: FAIL {error}")
+        return 1
+
+
+def _main(argv: list[str] | None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--setup", choices=["plain", "guide", "postgres"], action="append")
+    args = parser.parse_args(argv)
+    failures = 0
+    for setup in args.setup or ["plain", "guide", "postgres"]:
+        started = time.monotonic()
+        if setup == "postgres":
+            from tests.support.postgres import direct_url, fresh_database
+
+            with fresh_database() as name:
+                lines = check(setup, direct_url(name))
+        else:
+            lines = check(setup, None)
+        print(f"-- newcomer, {setup} set-up ({time.monotonic() - started:.0f} s)")
+        for line in lines:
+            print(f"   {line}")
+        failures += sum(line.startswith("FAIL") for line in lines)
+    print(f"newcomer: {'ok' if not failures else f'{failures} problems'}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
