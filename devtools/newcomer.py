@@ -167,10 +167,10 @@ def check(setup: str, database_url: str | None) -> list[str]:
         clone = fresh_clone(Path(directory))
         if database_url is not None:  # the README: migrate a PostgreSQL database before serving it
             migrated = run(["make", "migrate"], clone, clean, timeout=600)
-            output = (migrated.stdout + migrated.stderr).strip()
+            said = (migrated.stdout + migrated.stderr).strip()
             if migrated.returncode != 0:
-                return [f"FAIL `make migrate` exited with {migrated.returncode}: {output[-2000:]}"]
-            lines.append(f"ok   `make migrate`: {output.splitlines()[-1]}")
+                return [f"FAIL `make migrate` exited with {migrated.returncode}: {said[-2000:]}"]
+            lines.append(f"ok   `make migrate`: {said.splitlines()[-1]}")
         log = Path(directory) / "make-run.log"
         started = time.monotonic()
         with log.open("w") as output:
