@@ -82,6 +82,8 @@ def database_failure(error: BaseException) -> DatabaseNotReady | None:
     lowered = message.lower()
     for text, kind in _SQLITE_MESSAGES:
         if text in lowered:
+            if kind is DatabaseMissing:  # SQLite creates the file, but not its folder
+                message += ": the SQLite file's folder must exist and be writable"
             return kind(message)
     if isinstance(error, InterfaceError) and "can't create a connection" in lowered:
         return DatabaseUnreachable(message)
