@@ -383,7 +383,7 @@ def test_database_outage_503_carries_the_security_headers(api: httpx.Client, dat
     assert response.headers["retry-after"] == "5"
     assert response.json() == {
         "detail": "The database is unavailable; please retry shortly.",
-        "code": "database_unavailable",
+        "code": "database_unreachable",
     }
     assert header_problems("database down", response) == []
 

@@ -256,7 +256,7 @@ def test_unreachable_database_is_a_documented_503_with_retry_after(fuzz_backend:
         response = _call_and_conform(case)
     finally:
         use_database(fuzz_backend.url)
-    assert _code(response) == (503, "database_unavailable")
+    assert _code(response) == (503, "database_unreachable")
 
 
 # --- The document itself: what the checks above rely on ---------------------------------------------------
