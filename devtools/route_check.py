@@ -1,5 +1,6 @@
 """Holds template.yaml and the code together: every template route reaches a route of its function's app,
-and every app route is declared in the template (for the function that serves it)."""
+every app route is declared in the template (for the function that serves it), with and without a trailing
+slash."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ IGNORED_METHODS = frozenset({"HEAD", "OPTIONS"})
 
 
 def _shape(path: str) -> str:
-    """``/api/tasks/{task_id}`` and ``/api/tasks/{id}`` are the same route."""
-    return _PARAMETER.sub("{}", path)
+    """``/api/tasks/{task_id}``, ``/api/tasks/{id}`` and ``/api/tasks/{id}/`` are the same route."""
+    return _PARAMETER.sub("{}", path.rstrip("/") or "/")
 
 
 def app_routes(app: FastAPI) -> set[tuple[str, str]]:
@@ -45,6 +46,13 @@ def route_mismatches(template_document: dict[str, Any], apps: Mapping[str, FastA
         if key not in app_routes(apps[route.function]):
             problems.append(
                 f"template: {route.method} {route.path} → {route.function}, but its app has no such route"
+            )
+    literal = {(route.function, route.method, route.path) for route in template.routes(template_document)}
+    for function, method, path in sorted(literal):
+        twin = path[:-1] if path.endswith("/") else f"{path}/"
+        if (function, method, twin) not in literal:
+            problems.append(
+                f"template: {method} {path} has no twin {method} {twin} (a trailing slash is the same route)"
             )
     for name, app in apps.items():
         for method, path in sorted(app_routes(app) - declared[name]):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from todo_shared.db.schema import require_current_schema
 from todo_shared.http.app_factory import create_app
@@ -21,10 +21,12 @@ READINESS_503 = (
 
 
 class Liveness(BaseModel):
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
     status: Literal["ok"] = "ok"
 
 
 class Readiness(BaseModel):
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
     status: Literal["ok"] = "ok"
     database: Literal["ok"] = "ok"
 

@@ -21,7 +21,6 @@ from todo_shared.models import (
     TaskCompletion,
     TaskCreate,
     TaskPublic,
-    TaskReplace,
     TasksPublic,
     TaskUpdate,
 )
@@ -74,24 +73,10 @@ def read_my_task(
 @tasks.route(
     "PUT",
     "/{task_id}",
-    summary="Replace a task (every field required)",
+    summary="Update a task: the fields given change, the others stay (as PATCH)",
     responses=WRITE,
     response_model=TaskPublic,
 )
-def replace_my_task(
-    session: SessionDep,
-    user: CurrentUser,
-    task_id: TaskIdPath,
-    check: VersionCheckDep,
-    data: TaskReplace,
-    response: Response,
-) -> TaskPublic:
-    task = service.replace_own_task(
-        session=session, owner_id=user.id, raw_id=task_id, version_check=check, data=data
-    )
-    return answer(response, task)
-
-
 @tasks.route(
     "PATCH", "/{task_id}", summary="Change some fields of a task", responses=WRITE, response_model=TaskPublic
 )

@@ -102,6 +102,9 @@ PRIORITY_IS_HIGH_SQL = "(priority = 'high')"
 # Request bodies refuse unknown fields (a typo such as "dueDate" must not be dropped silently). SQLModel types
 # model_config as its own TypedDict, which pydantic's ConfigDict does not satisfy.
 _REQUEST_CONFIG = ConfigDict(extra="forbid")
+# Response bodies: a field with a default is still always present in an answer, so the document lists it as
+# required (typed clients then read it as non-optional).
+_RESPONSE_CONFIG = ConfigDict(json_schema_serialization_defaults_required=True)
 
 
 def clean_text(value: str) -> str:
@@ -193,31 +196,66 @@ class TaskBase(SQLModel):
         return parse_due_date(value)
 
 
-class TaskCreate(TaskBase):
+def _no_default_in_schema(schema: dict[str, Any]) -> None:
+    """An optional field whose absence means "unchanged": its schema shows no default (null is refused)."""
+    schema.pop("default", None)
+
+
+def _read_only(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+    schema["readOnly"] = True
+
+
+def _read_only_field(
+    description: str = "Ignored: a read-only field of the task, accepted as sent back.",
+) -> Any:
+    return Field(
+        default=None, exclude=True, description=description, schema_extra={"json_schema_extra": _read_only}
+    )
+
+
+class TaskReadOnlyFields(SQLModel):
+    """The task's own read-only fields, which a frontend sends back with the task it read: accepted, whatever
+    their values, and never applied (``exclude``: they are not part of what is written)."""
+
+    id: Any = _read_only_field()
+    user_id: Any = _read_only_field()
+    created_at: Any = _read_only_field()
+    updated_at: Any = _read_only_field()
+    version: Any = _read_only_field(
+        "Ignored: send the task's ETag in If-Match to write only at that version."
+    )
+
+
+class TaskCreate(TaskReadOnlyFields, TaskBase):
     """``POST`` body: ``title`` required, the rest optional with their defaults."""
 
     model_config = _REQUEST_CONFIG  # type: ignore[assignment]
 
 
-class TaskReplace(TaskBase):
-    """``PUT`` body: a full replacement, so every field is required (``description``/``due_date`` may be null)."""
+class TaskUpdate(TaskReadOnlyFields, TaskBase):
+    """``PUT`` and ``PATCH`` body: the fields given change, the others stay. ``description`` and ``due_date``
+    may be set to null; ``title``, ``completed`` and ``priority`` may not."""
 
     model_config = _REQUEST_CONFIG  # type: ignore[assignment]
 
-    description: str | None = Field(max_length=DESCRIPTION_MAX_LENGTH)
-    completed: StrictBool
-    priority: Priority
-    due_date: datetime | None
-
-
-class TaskUpdate(TaskBase):
-    """``PATCH`` body: any subset of the fields; ``description`` and ``due_date`` may be set to null."""
-
-    model_config = _REQUEST_CONFIG  # type: ignore[assignment]
-
-    title: str | None = Field(default=None, max_length=TITLE_MAX_LENGTH)  # type: ignore[assignment]
-    completed: StrictBool | None = None  # type: ignore[assignment]
-    priority: Priority | None = None  # type: ignore[assignment]
+    title: str = Field(
+        default=None, max_length=TITLE_MAX_LENGTH, schema_extra={"json_schema_extra": _no_default_in_schema}
+    )
+    completed: StrictBool = Field(default=None, schema_extra={"json_schema_extra": _no_default_in_schema})
+    priority: Priority = Field(default=None, schema_extra={"json_schema_extra": _no_default_in_schema})
+    description: str | None = Field(
+        default=None,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        description="Up to 1000 characters once trimmed; empty, whitespace-only or null clears it.",
+        schema_extra={"json_schema_extra": _no_default_in_schema},
+    )
+    due_date: datetime | None = Field(
+        default=None,
+        sa_type=UTCDateTime,
+        description="ISO 8601 date or date-time, or null to clear it (see TaskCreate).",
+        schema_extra={"json_schema_extra": _no_default_in_schema},
+    )
 
     @field_validator("title", "completed", "priority", mode="before")
     @classmethod
@@ -272,6 +310,8 @@ Index(
 class TaskPublic(TaskBase):
     """A task as the API answers it; timestamps are UTC with an offset."""
 
+    model_config = _RESPONSE_CONFIG  # type: ignore[assignment]
+
     id: int
     user_id: str
     created_at: datetime
@@ -287,6 +327,8 @@ class TaskPublic(TaskBase):
 
 class TasksPublic(SQLModel):
     """One page of a task list; ``total`` counts every task matching the filters."""
+
+    model_config = _RESPONSE_CONFIG  # type: ignore[assignment]
 
     tasks: list[TaskPublic]
     total: int
@@ -324,6 +366,8 @@ class LoginThrottle(SQLModel, table=True):
 
 class UserPublic(SQLModel):
     """A user as the API shows it (never the password hash)."""
+
+    model_config = _RESPONSE_CONFIG  # type: ignore[assignment]
 
     id: str
     email: str

@@ -41,10 +41,21 @@ def test_removing_a_route_from_the_template_is_caught(
 ) -> None:
     mutated = copy.deepcopy(document)
     events = mutated["Resources"]["HealthFunction"]["Properties"]["Events"]
-    events.pop(next(iter(events)))
+    events.pop("Health")
+    events.pop("HealthSlash")
     problems = route_mismatches(mutated, apps)
-    assert len(problems) == 1
-    assert problems[0].startswith("code: health serves GET")
+    assert problems == ["code: health serves GET /health, but template.yaml does not route it there"]
+
+
+def test_a_route_without_its_trailing_slash_twin_is_caught(
+    document: dict[str, Any], apps: dict[str, FastAPI]
+) -> None:
+    mutated = copy.deepcopy(document)
+    mutated["Resources"]["TasksFunction"]["Properties"]["Events"].pop("ListTasksSlash")
+    problems = route_mismatches(mutated, apps)
+    assert problems == [
+        "template: GET /api/tasks has no twin GET /api/tasks/ (a trailing slash is the same route)"
+    ]
 
 
 def test_removing_a_route_from_the_code_is_caught(document: dict[str, Any], apps: dict[str, FastAPI]) -> None:
@@ -55,7 +66,10 @@ def test_removing_a_route_from_the_code_is_caught(document: dict[str, Any], apps
     )
     stripped = create_app(router, docs=False)
     problems = route_mismatches(document, {**apps, "health": stripped})
-    assert problems == ["template: GET /health/ready → health, but its app has no such route"]
+    assert problems == [
+        "template: GET /health/ready → health, but its app has no such route",
+        "template: GET /health/ready/ → health, but its app has no such route",
+    ]
 
 
 def test_every_function_is_built_from_its_folder_with_app_handler(document: dict[str, Any]) -> None:

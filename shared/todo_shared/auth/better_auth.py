@@ -1,9 +1,9 @@
 """Verification of the JWTs Better Auth's ``jwt`` plugin issues, against its JWKS.
 
 - Keys come from ``<BETTER_AUTH_URL>/api/auth/jwks`` (standard library HTTP, short timeout, size cap) and
-  are cached per container. A token naming an unknown ``kid`` (key rotation) triggers a refetch, at most
-  once every ``MIN_REFETCH_INTERVAL_SECONDS`` per container; the set is also refreshed after
-  ``MAX_CACHE_AGE_SECONDS`` so keys removed from it stop working. A failed fetch keeps the keys it had.
+  are cached per container. A token naming an unknown ``kid`` (key rotation) triggers a refetch (at most one a
+  second, and ``UNKNOWN_KID_FETCH_BUDGET`` a minute); the set is also refreshed after ``MAX_CACHE_AGE_SECONDS``.
+  Every readable set replaces the cache, so a withdrawn key stops working; a failed fetch keeps the keys it had.
 - Each key type has its own algorithm allow-list (``ALGORITHMS_BY_KEY``), narrowed further by the key's
   own ``alg`` when it declares one. ``none``, HS* and anything else never reach a key.
 - ``iss`` and ``aud`` must both equal the Better Auth origin; ``exp``, ``iat`` and ``sub`` are required.
@@ -32,7 +32,14 @@ from todo_shared.observability import logger
 
 JWKS_PATH = "/api/auth/jwks"
 FETCH_TIMEOUT_SECONDS = 3.0
-MIN_REFETCH_INTERVAL_SECONDS = 5.0
+# An unknown kid (Better Auth rotated its keys) refetches the set: at most one fetch a second, so a token of
+# a key published a moment after our last fetch waits for the next one instead of being refused, and at most
+# UNKNOWN_KID_FETCH_BUDGET fetches a minute, so a flood of made-up kids cannot hammer the endpoint.
+UNKNOWN_KID_MIN_INTERVAL_SECONDS = 1.0
+UNKNOWN_KID_FETCH_BUDGET = 10
+UNKNOWN_KID_WINDOW_SECONDS = 60.0
+# After a failed fetch, requests answer 503 at once for this long instead of each waiting for the endpoint.
+RETRY_AFTER_FAILURE_SECONDS = 5.0
 MAX_CACHE_AGE_SECONDS = 3600.0
 MAX_JWKS_BYTES = 256 * 1024
 MAX_KID_LENGTH = 256
@@ -48,8 +55,9 @@ ASYMMETRIC_ALGORITHMS = frozenset().union(*ALGORITHMS_BY_KEY.values())
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
 _PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 
-# Monotonic clock, replaceable in tests.
+# Monotonic clock and sleep, replaceable in tests.
 _clock: Callable[[], float] = time.monotonic
+_sleep: Callable[[float], None] = time.sleep
 
 
 class JwksFetchError(Exception):
@@ -219,6 +227,7 @@ class JwksCache:
         self._fetched_at: float | None = None
         self._last_attempt: float | None = None
         self.last_fetch_failed = False  # the latest attempt to fetch the JWKS failed
+        self._unknown_kid_fetches: list[float] = []
         self._lock = threading.Lock()
 
     def _stale(self) -> bool:
@@ -235,10 +244,16 @@ class JwksCache:
         with self._lock:
             if kid in self._keys and not self._stale():
                 return  # another thread fetched it meanwhile
-            now = _clock()
-            if self._last_attempt is not None and now - self._last_attempt < MIN_REFETCH_INTERVAL_SECONDS:
-                return
-            self._last_attempt = now
+            since_last = _clock() - self._last_attempt if self._last_attempt is not None else float("inf")
+            if self.last_fetch_failed and since_last < RETRY_AFTER_FAILURE_SECONDS:
+                return  # the endpoint is failing: requests do not each wait for it again
+            if kid not in self._keys and self._fetched_at is not None:  # a kid the current set lacks
+                if not self._unknown_kid_fetch_allowed():
+                    return
+                if since_last < UNKNOWN_KID_MIN_INTERVAL_SECONDS:
+                    _sleep(UNKNOWN_KID_MIN_INTERVAL_SECONDS - since_last)
+                self._unknown_kid_fetches.append(_clock())
+            self._last_attempt = _clock()
             try:
                 raw_keys = fetch_jwks(self.url, FETCH_TIMEOUT_SECONDS)
             except JwksFetchError as error:
@@ -246,13 +261,20 @@ class JwksCache:
                 logger.warning("JWKS fetch failed", extra={"jwks_url": self.url, "reason": str(error)})
                 return
             self.last_fetch_failed = False
-            keys = dict(parsed for parsed in map(parse_key, raw_keys) if parsed is not None)
-            if not keys:
-                logger.warning("JWKS has no usable keys", extra={"jwks_url": self.url})
-                return
-            self._keys = keys
+            # Every readable set replaces the cache, an empty one too: a key no longer published (withdrawn
+            # in an emergency) is no longer trusted.
+            self._keys = dict(parsed for parsed in map(parse_key, raw_keys) if parsed is not None)
             self._fetched_at = _clock()
-            logger.info("JWKS fetched", extra={"jwks_url": self.url, "kids": sorted(keys)})
+            if not self._keys:
+                logger.warning("JWKS has no usable keys", extra={"jwks_url": self.url})
+            else:
+                logger.info("JWKS fetched", extra={"jwks_url": self.url, "kids": sorted(self._keys)})
+
+    def _unknown_kid_fetch_allowed(self) -> bool:
+        """Within the budget of unknown-kid fetches of the last window (the lock is held)."""
+        since = _clock() - UNKNOWN_KID_WINDOW_SECONDS
+        self._unknown_kid_fetches = [moment for moment in self._unknown_kid_fetches if moment > since]
+        return len(self._unknown_kid_fetches) < UNKNOWN_KID_FETCH_BUDGET
 
 
 _caches: dict[str, JwksCache] = {}

@@ -31,6 +31,12 @@ class TokenError(AuthenticationFailed):
     """A token was refused. ``reason`` is a short machine-readable cause, safe to log."""
 
 
+class ExpiredTokenError(TokenError):
+    """A genuine token past its ``exp``: its own code, so a frontend refreshes instead of signing out."""
+
+    code = "token_expired"
+
+
 @dataclass(frozen=True, slots=True)
 class VerifiedToken:
     user_id: str
@@ -129,5 +135,5 @@ def decode_error_reason(error: jwt.PyJWTError) -> str:
 
 def token_error(error: jwt.PyJWTError) -> TokenError:
     if isinstance(error, jwt.ExpiredSignatureError):
-        return TokenError("expired", "Token expired. Please log in again")
+        return ExpiredTokenError("expired", "Token expired. Please log in again")
     return TokenError(decode_error_reason(error))

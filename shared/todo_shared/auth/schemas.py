@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from todo_shared.auth.passwords import password_problem
 from todo_shared.auth.user_fields import is_valid_email, name_problem, normalize_email
@@ -50,6 +50,8 @@ class LoginRequest(BaseModel):
 
 
 class AuthResponse(BaseModel):
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     user: UserPublic
     token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 (a scheme name, not a secret)
@@ -58,9 +60,13 @@ class AuthResponse(BaseModel):
 
 
 class VerifyResponse(BaseModel):
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     user: UserPublic
     expires_at: datetime
 
 
 class MessageResponse(BaseModel):
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     message: str

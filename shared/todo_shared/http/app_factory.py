@@ -22,6 +22,7 @@ def create_app(*routers: APIRouter, title: str = API_TITLE, docs: bool = True) -
         openapi_url="/openapi.json" if docs else None,
         responses=APP_RESPONSES,
     )
+    app.router.redirect_slashes = False  # the middleware serves "/x/" as "/x" instead
     register_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
     for router in routers:

@@ -213,9 +213,25 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     return error_response(error.status_code, _code_for_status(error.status_code), detail, headers)
 
 
-async def _validation_error(_request: Request, error: Exception) -> JSONResponse:
+_NOT_AN_OBJECT = frozenset({"model_attributes_type", "dict_type"})
+NOT_JSON_MESSAGE = "Send the body as JSON, with Content-Type: application/json."
+
+
+def _is_json(request: Request) -> bool:
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
-    return _validation_response(field_errors(error.errors()))
+    found = field_errors(error.errors())
+    if not _is_json(request):
+        # FastAPI reads a body without a JSON Content-Type as raw text: say what is missing, not that the
+        # JSON object sent is "not an object".
+        for item, raw in zip(found, error.errors(), strict=True):
+            if item.field == "body" and raw.get("type") in _NOT_AN_OBJECT:
+                item.message = NOT_JSON_MESSAGE
+    return _validation_response(found)
 
 
 async def _database_error(request: Request, error: Exception) -> JSONResponse:

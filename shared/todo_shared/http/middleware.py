@@ -1,5 +1,6 @@
 """One pure-ASGI middleware for what every response needs.
 
+- one route per path with or without a trailing slash;
 - a request id (API Gateway's on Lambda, else a sane incoming ``X-Request-ID``, else a new one), echoed in
   ``X-Request-ID`` and used as the log correlation id;
 - security headers;
@@ -67,6 +68,16 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        # A trailing slash names the same route: served as the path without it (never a redirect, which
+        # would send a browser's PUT elsewhere and, behind API Gateway, to a route that does not exist).
+        path = scope["path"]
+        if len(path) > 1 and path.endswith("/"):
+            raw_path = scope.get("raw_path") or b""
+            scope = {
+                **scope,
+                "path": path[:-1],
+                "raw_path": raw_path[:-1] if raw_path.endswith(b"/") else raw_path,
+            }
         request_id = request_id_for(scope)
         scope.setdefault("state", {})["request_id"] = request_id
         logger.set_correlation_id(request_id)

@@ -19,8 +19,8 @@ from todo_shared.http.middleware import MAX_BODY_BYTES
 # What each domain error means to a client. One description per error, used wherever it can be answered.
 DESCRIPTIONS: dict[type[errors.DomainError], str] = {
     errors.AuthenticationFailed: (
-        "No token (`not_authenticated`), or a token that is invalid, expired, revoked or of a deleted user "
-        "(`invalid_token`)."
+        "No token (`not_authenticated`), a token past its expiry (`token_expired`: refresh or sign in again), "
+        "or one that is invalid, revoked or of a deleted user (`invalid_token`)."
     ),
     errors.InvalidCredentials: "Invalid email or password.",
     errors.CrossSiteCookie: (

@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
-from todo_shared.models import PRIORITY_IS_HIGH_SQL, Task, TaskCreate, TaskReplace, TaskUpdate, utc_now
+from todo_shared.models import PRIORITY_IS_HIGH_SQL, Task, TaskCreate, TaskUpdate, utc_now
 
 StatusFilter = Literal["all", "pending", "completed"]
 SortKey = Literal["created", "updated", "title", "due_date", "priority"]
@@ -149,7 +149,10 @@ def get_task(*, session: Session, owner_id: str, task_id: int, for_update: bool 
 
 def create_task(*, session: Session, owner_id: str, data: TaskCreate) -> Task:
     now = utc_now()
-    task = Task.model_validate(data, update={"user_id": owner_id, "created_at": now, "updated_at": now})
+    # The dump leaves out the read-only fields a body may carry (never applied).
+    task = Task.model_validate(
+        data.model_dump(), update={"user_id": owner_id, "created_at": now, "updated_at": now}
+    )
     session.add(task)
     session.commit()
     return task
@@ -186,10 +189,6 @@ def apply_changes(*, session: Session, task: Task, changes: dict[str, Any]) -> T
         return None
     session.commit()
     return written
-
-
-def replace_task(*, session: Session, task: Task, data: TaskReplace) -> Task | None:
-    return apply_changes(session=session, task=task, changes=data.model_dump())
 
 
 def update_task(*, session: Session, task: Task, data: TaskUpdate) -> Task | None:

@@ -13,12 +13,11 @@ from collections.abc import Callable
 from sqlmodel import Session
 
 from todo_shared.errors import InvalidField, TaskBusy, TaskNotFound, VersionMismatch
-from todo_shared.models import Task, TaskReplace, TaskUpdate, clean_text
+from todo_shared.models import Task, TaskUpdate, clean_text
 from todo_shared.tasks.queries import (
     MAX_TASK_ID,
     delete_task,
     get_task,
-    replace_task,
     set_completed,
     update_task,
 )
@@ -67,18 +66,6 @@ def write_own_task[T](
         if written is not None:
             return written
     raise TaskBusy()
-
-
-def replace_own_task(
-    *, session: Session, owner_id: str, raw_id: str, version_check: VersionCheck, data: TaskReplace
-) -> Task:
-    return write_own_task(
-        session=session,
-        owner_id=owner_id,
-        raw_id=raw_id,
-        version_check=version_check,
-        write=lambda task: replace_task(session=session, task=task, data=data),
-    )
 
 
 def update_own_task(

@@ -163,7 +163,7 @@ def test_logout_revokes_a_better_auth_token(
 def test_key_rotation_through_the_api(
     api: httpx.Client, jwks: JwksServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(better_auth, "MIN_REFETCH_INTERVAL_SECONDS", 0.0)
+    monkeypatch.setattr(better_auth, "UNKNOWN_KID_MIN_INTERVAL_SECONDS", 0.0)
     old, new = (
         make_key("EdDSA", f"old-{uuid.uuid4().hex[:6]}"),
         make_key("EdDSA", f"new-{uuid.uuid4().hex[:6]}"),

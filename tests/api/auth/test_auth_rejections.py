@@ -106,7 +106,7 @@ CASES: dict[str, tuple[Case, str, str]] = {
         _token(
             lambda _o, _k: jwt.encode(our_claims(exp=int(time.time()) - LEEWAY_SECONDS - 30), TEST_SECRET)
         ),
-        "invalid_token",
+        "token_expired",  # its own code: a frontend refreshes rather than signs out
         "expired",
     ),
     "iat-in-future": (
@@ -155,7 +155,7 @@ CASES: dict[str, tuple[Case, str, str]] = {
     ),
     "ba-expired": (
         _token(lambda origin, key: key.sign(_ba(origin, exp=int(time.time()) - 120))),
-        "invalid_token",
+        "token_expired",  # its own code: a frontend refreshes rather than signs out
         "expired",
     ),
     "missing-sub": (

@@ -179,15 +179,21 @@ def jwks(signing_keys: dict[str, SigningKey]) -> Iterator[JwksServer]:
 class FakeClock:
     def __init__(self) -> None:
         self.now = 1000.0
+        self.slept = 0.0
 
     def __call__(self) -> float:
         return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        self.slept += seconds
 
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     fake = FakeClock()
     monkeypatch.setattr(better_auth, "_clock", fake)
+    monkeypatch.setattr(better_auth, "_sleep", fake.sleep)
     return fake
 
 
@@ -295,9 +301,11 @@ def test_asymmetric_tokens_are_refused_when_better_auth_is_off(signing_keys: dic
     assert refused(token, None) == "unsupported_algorithm"
 
 
-def test_key_rotation_refetches_once_the_rate_limit_allows(
+def test_a_newly_published_key_is_accepted_right_after_a_fetch(
     jwks: JwksServer, clock: FakeClock, signing_keys: dict[str, SigningKey]
 ) -> None:
+    """Better Auth rotated a moment after our last fetch: the token waits for the next fetch (at most one a
+    second), it is not refused, which would sign its user out."""
     old, new = signing_keys["EdDSA"], make_key("EdDSA", "eddsa-key-2")
     old_token = old.sign(better_auth_claims(jwks.origin, sub=BA_USER))
     new_token = new.sign(better_auth_claims(jwks.origin, sub=BA_USER))
@@ -305,32 +313,46 @@ def test_key_rotation_refetches_once_the_rate_limit_allows(
     assert jwks.requests == 1
 
     jwks.serve(new)  # Better Auth rotated: the new key only
-    clock.now += better_auth.MIN_REFETCH_INTERVAL_SECONDS / 2
-    assert refused(new_token, jwks.origin) == "unknown_kid"  # too soon to refetch
-    assert jwks.requests == 1
-
-    clock.now += better_auth.MIN_REFETCH_INTERVAL_SECONDS
+    clock.now += 0.2
     assert verify_token(new_token, secret=TEST_SECRET, better_auth_url=jwks.origin).user_id == BA_USER
     assert jwks.requests == 2
-    # The old kid is gone from the refetched set; a refetch for it waits for the interval again.
+    assert clock.slept == pytest.approx(better_auth.UNKNOWN_KID_MIN_INTERVAL_SECONDS - 0.2)
+    # The old kid is gone from the refetched set: refused after one more look.
     assert refused(old_token, jwks.origin) == "unknown_kid"
-    assert jwks.requests == 2
+    assert jwks.requests == 3
 
 
 def test_unknown_kids_cannot_hammer_the_jwks_endpoint(
     jwks: JwksServer, clock: FakeClock, signing_keys: dict[str, SigningKey]
 ) -> None:
     key = signing_keys["ES256"]
-    for index in range(20):
+    assert verify_token(
+        key.sign(better_auth_claims(jwks.origin, sub=BA_USER)),
+        secret=TEST_SECRET,
+        better_auth_url=jwks.origin,
+    )
+    for index in range(40):
         token = key.sign(better_auth_claims(jwks.origin, sub=BA_USER), headers={"kid": f"random-{index}"})
         assert refused(token, jwks.origin) == "unknown_kid"
-        clock.now += 0.1
-    assert jwks.requests == 1
-    clock.now += better_auth.MIN_REFETCH_INTERVAL_SECONDS
+    assert jwks.requests == 1 + better_auth.UNKNOWN_KID_FETCH_BUDGET  # then refused without fetching
+    assert clock.now - 1000.0 < better_auth.UNKNOWN_KID_WINDOW_SECONDS
+    clock.now += better_auth.UNKNOWN_KID_WINDOW_SECONDS
     assert refused(
         key.sign(better_auth_claims(jwks.origin, sub=BA_USER), headers={"kid": "again"}), jwks.origin
     )
-    assert jwks.requests == 2
+    assert jwks.requests == 2 + better_auth.UNKNOWN_KID_FETCH_BUDGET
+
+
+@pytest.mark.parametrize("published", [[], "unusable"])
+def test_a_withdrawn_key_stops_working_when_the_set_is_emptied(
+    jwks: JwksServer, clock: FakeClock, signing_keys: dict[str, SigningKey], published: object
+) -> None:
+    """An emergency revocation: the JWKS published without the key (empty, or only keys we cannot use)."""
+    token = signing_keys["EdDSA"].sign(better_auth_claims(jwks.origin, sub=BA_USER))
+    assert verify_token(token, secret=TEST_SECRET, better_auth_url=jwks.origin).user_id == BA_USER
+    jwks.keys = [] if published == [] else [{"kty": "oct", "kid": "x", "k": "c2VjcmV0"}]
+    clock.now += better_auth.MAX_CACHE_AGE_SECONDS + 1
+    assert refused(token, jwks.origin) == "unknown_kid"
 
 
 def test_stale_keys_are_refreshed_and_kept_when_the_refresh_fails(
@@ -344,7 +366,7 @@ def test_stale_keys_are_refreshed_and_kept_when_the_refresh_fails(
     assert jwks.requests == 2  # it tried
     jwks.status = 200
     jwks.serve(signing_keys["ES256"])  # the RS256 key was withdrawn
-    clock.now += better_auth.MIN_REFETCH_INTERVAL_SECONDS + 1
+    clock.now += better_auth.RETRY_AFTER_FAILURE_SECONDS + 1
     assert refused(token, jwks.origin) == "unknown_kid"
     assert jwks.requests == 3
 

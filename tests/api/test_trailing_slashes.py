@@ -1,0 +1,54 @@
+"""A trailing slash is the same route on every route: the same answer, never a redirect (a redirected PUT
+goes elsewhere in browsers, and behind API Gateway to a route that does not exist)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from devtools import template
+from tests.support.accounts import create_account
+from tests.support.app_state import Backend
+from tests.support.auth import PASSWORD
+
+ROUTES = sorted(
+    {(route.method, route.path.rstrip("/")) for route in template.routes(template.project_template())}
+)
+
+
+def _body(method: str, path: str, email: str) -> dict[str, Any] | None:
+    if path == "/api/auth/signup":
+        return {"email": f"slash-{uuid.uuid4().hex[:10]}@example.com", "password": PASSWORD}
+    if path == "/api/auth/login":
+        return {"email": email, "password": PASSWORD}
+    if path.endswith("/complete"):
+        return {"completed": True}
+    if method in ("POST", "PUT", "PATCH") and "/tasks" in path:
+        return {"title": "slashed"}
+    return None
+
+
+def _call(api: httpx.Client, database: Backend, email: str, method: str, path: str, slash: str) -> int:
+    account = create_account(database)  # each call its own: logout revokes the token
+    task = api.post("/api/tasks", json={"title": "t"}, headers=account.headers).json()
+    url = path.replace("{user_id}", account.user_id).replace("{task_id}", str(task["id"])) + slash
+    headers = {} if path in ("/api/auth/signup", "/api/auth/login") else account.headers
+    response = api.request(
+        method, url, json=_body(method, path, email), headers=headers, follow_redirects=False
+    )
+    return response.status_code
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])
+def test_a_trailing_slash_is_the_same_route(
+    api: httpx.Client, database: Backend, method: str, path: str
+) -> None:
+    email = f"slash-{uuid.uuid4().hex[:10]}@example.com"
+    assert api.post("/api/auth/signup", json={"email": email, "password": PASSWORD}).status_code == 201
+    plain = _call(api, database, email, method, path, "")
+    slashed = _call(api, database, email, method, path, "/")
+    assert plain < 300, (method, path, plain)
+    assert slashed == plain, (method, path)
