@@ -43,7 +43,7 @@ import pg8000.native
 from bench import report, stats
 from bench.model import BCRYPT_COSTS, BCRYPT_SAMPLES, Call, ColdCase, Mode, Subject, WarmSamples
 from devtools.invoke_built import runtime_standin, tree_size
-from devtools.lambda_events import http_api_event
+from devtools.lambda_kit.events import http_api_event
 from devtools.migrate import migrate
 from devtools.net import free_port
 from devtools.paths import ROOT

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from devtools import template
-from devtools.lambda_transport import match_route
+from devtools.lambda_kit.transport import match_route
 from devtools.migrate import migrate
 from devtools.paths import EVENTS_DIR, LAYER_DIR, ROOT
 

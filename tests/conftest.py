@@ -55,7 +55,7 @@ os.environ.update(
     }
 )
 
-from devtools.lambda_transport import LambdaTransport  # noqa: E402
+from devtools.lambda_kit.transport import LambdaTransport  # noqa: E402
 from devtools.migrate import migrate  # noqa: E402
 from devtools.serve import build_local_app  # noqa: E402
 from tests.support import leak_guard, postgres  # noqa: E402

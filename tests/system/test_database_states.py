@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from devtools.lambda_transport import LambdaTransport
+from devtools.lambda_kit.transport import LambdaTransport
 from devtools.migrate import migrate
 from devtools.startup import StartupError, prepare_local_run
 from tests.support import postgres, private_postgres

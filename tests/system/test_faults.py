@@ -28,7 +28,7 @@ import pytest
 from moto import mock_aws
 from moto.core import set_initial_no_auth_action_count
 
-from devtools.lambda_transport import LambdaTransport
+from devtools.lambda_kit.transport import LambdaTransport
 from devtools.migrate import migrate
 from devtools.serve import build_local_app
 from tests.support import postgres, private_postgres
