@@ -44,6 +44,7 @@ from bench import report, stats
 from bench.model import BCRYPT_COSTS, BCRYPT_SAMPLES, Call, ColdCase, Mode, Subject, WarmSamples
 from devtools.invoke_built import runtime_standin, tree_size
 from devtools.lambda_kit.events import http_api_event
+from devtools.lambda_kit.isolated import isolated_command
 from devtools.migrate import migrate
 from devtools.net import free_port
 from devtools.paths import ROOT
@@ -421,27 +422,24 @@ def run_cold(
     import_time: bool = False,
 ) -> tuple[dict[str, Any], str]:
     """One cold start in a fresh interpreter: the worker's timings, and its standard error."""
-    flags = [
-        "-I",
-        "-S",
-        *(["-B"] if case.mode == "fresh" else []),
-        *(["-X", "importtime"] if import_time else []),
-    ]
+    flags = [*(["-B"] if case.mode == "fresh" else []), *(["-X", "importtime"] if import_time else [])]
     with tempfile.NamedTemporaryFile(suffix=".json") as result:
         spawned = time.monotonic()
         completed = subprocess.run(
             [
                 *prefix,
-                python,
-                *flags,
-                str(WORKER),
-                "cold",
-                str(case.code_dir),
-                str(case.layer),
-                str(case.runtime),
-                str(spec),
-                result.name,
-                repr(spawned),
+                *isolated_command(
+                    python,
+                    WORKER,
+                    case.code_dir,
+                    case.layer,
+                    case.runtime,
+                    "cold",
+                    str(spec),
+                    result.name,
+                    repr(spawned),
+                    flags=flags,
+                ),
             ],
             env=env,
             capture_output=True,
@@ -476,20 +474,18 @@ class WarmWorker:
         read_end, write_end = os.pipe()
         with log.open("wb") as output:
             self.process = subprocess.Popen(
-                [
+                isolated_command(
                     python,
-                    "-I",
-                    "-S",
-                    str(WORKER),
+                    WORKER,
+                    code_dir,
+                    layer,
+                    runtime,
                     "warm",
-                    str(code_dir),
-                    str(layer),
-                    str(runtime),
                     str(spec),
                     os.devnull,
                     repr(time.monotonic()),
                     str(write_end),
-                ],
+                ),
                 env=env,
                 stdin=subprocess.PIPE,
                 stdout=output,

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from devtools import template
+from devtools.lambda_kit.isolated import invoke_isolated
 from devtools.lambda_kit.transport import match_route
 from devtools.migrate import migrate
 from devtools.paths import EVENTS_DIR, LAYER_DIR, ROOT
@@ -54,32 +55,6 @@ LAMBDA_ZIPPED_LIMIT = 52_428_800
 ELF_MACHINES = {"arm64": 0xB7, "x86_64": 0x3E}
 # PEP 552: the pyc flags word (bytes 4-8). Bit 0 = hash-based, bit 1 = check the source: 0b01 = unchecked hash.
 UNCHECKED_HASH = 0b01
-
-# Runs inside the isolated interpreter: argv = function dir, layer python dir, runtime dir, result file; event on
-# stdin. Records every module compiled from source (SourceFileLoader.source_to_code is only called when no
-# usable .pyc exists) for the result.
-_BOOTSTRAP = """
-import json, sys
-from importlib.machinery import SourceFileLoader
-function_dir, layer_dir, runtime_dir, result_path = sys.argv[1:5]
-sys.path[:0] = [function_dir, layer_dir]
-sys.path.append(runtime_dir)
-compiled = []
-_source_to_code = SourceFileLoader.source_to_code
-def _recording(loader, data, path, *, _optimize=-1):
-    compiled.append(path)
-    return _source_to_code(loader, data, path, _optimize=_optimize)
-SourceFileLoader.source_to_code = _recording
-class Context:
-    function_name = "built-function"; function_version = "$LATEST"; memory_limit_in_mb = 1024
-    aws_request_id = "built-invoke"; log_group_name = "/aws/lambda/built"; log_stream_name = "built"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:built-function"
-    def get_remaining_time_in_millis(self): return 15000
-import app
-result = app.handler(json.load(sys.stdin), Context())
-with open(result_path, "w") as handle:
-    json.dump({"response": result, "compiled": compiled}, handle)
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,12 +80,6 @@ class Interpreter:
         )
         tag, magic = completed.stdout.split()
         return cls(path=path, cache_tag=tag, magic=bytes.fromhex(magic))
-
-
-@dataclass(frozen=True, slots=True)
-class Invocation:
-    response: dict[str, Any]
-    compiled: list[str]  # source files Python compiled because it found no usable .pyc
 
 
 def make_variable(name: str) -> list[str]:
@@ -182,43 +151,6 @@ def runtime_standin(python: str) -> Path:
         )
     stamp.write_text(pins[0])
     return target
-
-
-def invoke(
-    python: str,
-    build_dir: Path,
-    resource: str,
-    function: str,
-    event: dict[str, Any],
-    env: dict[str, str],
-    runtime_dir: Path,
-) -> Invocation:
-    layer_python = build_dir / LAYER / "python"
-    with tempfile.NamedTemporaryFile(suffix=".json") as result_file:
-        completed = subprocess.run(
-            [
-                python,
-                "-I",
-                "-S",
-                "-B",
-                "-c",
-                _BOOTSTRAP,
-                str(build_dir / resource),
-                str(layer_python),
-                str(runtime_dir),
-                result_file.name,
-            ],
-            input=json.dumps(event),
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        if completed.returncode != 0:
-            raise RuntimeError(f"{function} crashed:\n{completed.stderr[-4000:]}")
-        result = json.loads(Path(result_file.name).read_text())
-    return Invocation(response=result["response"], compiled=result["compiled"])
 
 
 def resource_names() -> dict[str, str]:
@@ -367,7 +299,7 @@ def invoke_events(build_dir: Path, python: str, runtime_dir: Path) -> int:
     user_placeholder = manifest["placeholder_user_id"]
     routes = template.routes(template.project_template())
     resources = resource_names()
-    layer_python = str((build_dir / LAYER / "python").resolve())
+    layer_python = (build_dir / LAYER / "python").resolve()
     failures = 0
     token, user_id = token_placeholder, user_placeholder
     with tempfile.TemporaryDirectory() as state:
@@ -383,18 +315,12 @@ def invoke_events(build_dir: Path, python: str, runtime_dir: Path) -> int:
                 continue
             started = time.perf_counter()
             env = lambda_environment(database_url, route.function)
-            invocation = invoke(
-                python,
-                build_dir.resolve(),
-                resources[route.function],
-                route.function,
-                event,
-                env,
-                runtime_dir,
+            invocation = invoke_isolated(
+                python, build_dir.resolve() / resources[route.function], layer_python, runtime_dir, event, env
             )
             elapsed = (time.perf_counter() - started) * 1000
             status = int(invocation.response["statusCode"])
-            from_layer = [path for path in invocation.compiled if path.startswith(layer_python)]
+            from_layer = [path for path in invocation.compiled if path.startswith(str(layer_python))]
             ok = status == entry["status"] and not from_layer
             failures += not ok
             print(
