@@ -43,6 +43,8 @@ import pg8000.native
 from bench import report, stats
 from bench.model import BCRYPT_COSTS, BCRYPT_SAMPLES, Call, ColdCase, Mode, Subject, WarmSamples
 from devtools.invoke_built import runtime_standin, tree_size
+from devtools.lambda_kit.context import REGION
+from devtools.lambda_kit.environment import lambda_environment
 from devtools.lambda_kit.events import http_api_event
 from devtools.lambda_kit.isolated import isolated_command
 from devtools.migrate import migrate
@@ -60,11 +62,18 @@ SECRET = "bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105 (a t
 PASSWORD = "bench-password-0123"  # noqa: S105 (the seeded user's throwaway password)
 SEEDED_TASKS = 20
 ACCOUNT = "123456789012"  # moto's default account
-REGION = "us-east-1"
 FUNCTIONS = ("TasksFunction", "AuthFunction", "HealthFunction", "DocsFunction")
 # Whose first route is profiled warm, and how many invocations at most (cProfile slows them down a lot).
 WARM_PROFILED = ("tasks", "health", "floor", "straightforward")
 PROFILED_INVOCATIONS = 200
+# Each function's settings beside Lambda's (the AWS ones are moto's: start_moto adds its endpoint and ARNs).
+BENCH_SETTINGS = {
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "FRONTEND_URL": "http://localhost:3000",
+    "POWERTOOLS_METRICS_NAMESPACE": "TodoApiBench",
+    "POWERTOOLS_LOG_LEVEL": "INFO",
+}
 
 
 @dataclass(frozen=True)
@@ -183,36 +192,6 @@ def start_moto(database_url: str) -> tuple[Any, dict[str, str]]:
         "BETTER_AUTH_SECRET_PATH": "/bench/auth-secret",
     }
     return server, env
-
-
-def lambda_env(extra: dict[str, str], service: str) -> dict[str, str]:
-    """The variables Lambda and template.yaml give a function (X-Ray left out, see below)."""
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "LANG": "C.UTF-8",
-        "TZ": ":UTC",
-        "AWS_LAMBDA_FUNCTION_NAME": f"{service}-function",
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024",
-        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
-        # Set in every Lambda container; the X-Ray SDK reads it to use Lambda's sampling instead of creating
-        # botocore clients for centralised sampling at import (about 100 ms here without it).
-        "LAMBDA_TASK_ROOT": "/var/task",
-        "LAMBDA_RUNTIME_DIR": "/var/runtime",
-        "AWS_REGION": REGION,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "ENVIRONMENT": "production",
-        "FRONTEND_URL": "http://localhost:3000",
-        "POWERTOOLS_SERVICE_NAME": service,
-        "POWERTOOLS_METRICS_NAMESPACE": "TodoApiBench",
-        "POWERTOOLS_LOG_LEVEL": "INFO",
-        # X-Ray needs the Lambda runtime's daemon and trace header; its cost is not measured here.
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        **extra,
-    }
 
 
 def subjects(built: Path, seed_data: Seed, *, warm: int, login: int) -> list[Subject]:
@@ -749,7 +728,10 @@ def main() -> int:
             server, aws_env = start_moto(bouncer.url(database))
             try:
                 specs = {subject.key: write_spec(work, subject) for subject in targets}
-                envs = {subject.key: lambda_env(aws_env, subject.key) for subject in targets}
+                envs = {
+                    subject.key: lambda_environment(subject.key, {**BENCH_SETTINGS, **aws_env})
+                    for subject in targets
+                }
                 cases = cold_cases(work, built, runtime, targets)
                 fresh_roots = sorted((work / "fresh").iterdir())
                 with read_only(fresh_roots) as before:

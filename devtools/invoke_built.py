@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from devtools import template
+from devtools.lambda_kit.environment import lambda_environment
 from devtools.lambda_kit.isolated import invoke_isolated
 from devtools.lambda_kit.transport import match_route
 from devtools.migrate import migrate
@@ -95,24 +96,6 @@ def make_variable(name: str) -> list[str]:
         env=environment,
     )
     return completed.stdout.split()
-
-
-def lambda_environment(database_url: str, function: str) -> dict[str, str]:
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "LANG": "C.UTF-8",
-        "TZ": ":UTC",
-        "AWS_LAMBDA_FUNCTION_NAME": f"{function}-function",
-        "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "ENVIRONMENT": "production",
-        "DATABASE_URL": database_url,
-        "BETTER_AUTH_SECRET": "built-artifact-check-secret-0123456789abcdef",
-        "BCRYPT_ROUNDS": "10",
-        "POWERTOOLS_SERVICE_NAME": function,
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_NAMESPACE": "TodoApiBuilt",
-    }
 
 
 def runtime_standin(python: str) -> Path:
@@ -314,7 +297,15 @@ def invoke_events(build_dir: Path, python: str, runtime_dir: Path) -> int:
                 failures += 1
                 continue
             started = time.perf_counter()
-            env = lambda_environment(database_url, route.function)
+            env = lambda_environment(
+                route.function,
+                {
+                    "DATABASE_URL": database_url,
+                    "BETTER_AUTH_SECRET": "built-artifact-check-secret-0123456789abcdef",
+                    "BCRYPT_ROUNDS": "10",
+                    "POWERTOOLS_METRICS_NAMESPACE": "TodoApiBuilt",
+                },
+            )
             invocation = invoke_isolated(
                 python, build_dir.resolve() / resources[route.function], layer_python, runtime_dir, event, env
             )
