@@ -43,6 +43,7 @@ import pg8000.native
 from bench import report, stats
 from bench.model import BCRYPT_COSTS, BCRYPT_SAMPLES, Call, ColdCase, Mode, Subject, WarmSamples
 from devtools.invoke_built import runtime_standin, tree_size
+from devtools.lambda_kit.bytecode import is_hash_based
 from devtools.lambda_kit.context import REGION
 from devtools.lambda_kit.environment import lambda_environment
 from devtools.lambda_kit.events import http_api_event
@@ -306,13 +307,6 @@ def subjects(built: Path, seed_data: Seed, *, warm: int, login: int) -> list[Sub
 
 
 Bytecode = Literal["all", "hash-based", "none"]
-
-
-def is_hash_based(pyc: Path) -> bool:
-    """PEP 552: bit 0 of the flags word (bytes 4-8) marks a hash-based .pyc; 0 means timestamp-based."""
-    with pyc.open("rb") as handle:
-        header = handle.read(8)
-    return len(header) == 8 and bool(int.from_bytes(header[4:8], "little") & 0b01)
 
 
 def copy_code(source: Path, destination: Path, *, bytecode: Bytecode) -> Path:

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from devtools import template
+from devtools.lambda_kit.bytecode import read_header
 from devtools.lambda_kit.environment import lambda_environment
 from devtools.lambda_kit.isolated import invoke_isolated
 from devtools.lambda_kit.transport import match_route
@@ -54,8 +55,6 @@ LAMBDA_UNZIPPED_LIMIT = 262_144_000
 LAMBDA_ZIPPED_LIMIT = 52_428_800
 # e_machine of an ELF header (offset 18, little-endian) per Lambda architecture.
 ELF_MACHINES = {"arm64": 0xB7, "x86_64": 0x3E}
-# PEP 552: the pyc flags word (bytes 4-8). Bit 0 = hash-based, bit 1 = check the source: 0b01 = unchecked hash.
-UNCHECKED_HASH = 0b01
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,11 +185,10 @@ def bytecode_problems(layer_python: Path, interpreter: Interpreter, not_compiled
         if not cached.is_file():
             missing.append(source)
             continue
-        header = cached.read_bytes()[:16]
-        flags = int.from_bytes(header[4:8], "little")
-        if header[:4] != interpreter.magic or flags != UNCHECKED_HASH:
+        header = read_header(cached)
+        if header is None or header.magic != interpreter.magic or not header.unchecked_hash:
             wrong_kind.append(cached)
-        elif can_hash and header[8:16] != importlib.util.source_hash(source.read_bytes()):
+        elif can_hash and header.source_key != importlib.util.source_hash(source.read_bytes()):
             stale.append(cached)
     extra = sorted(path for path in layer_python.rglob("*.pyc") if path not in expected)
     problems = []
