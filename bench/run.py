@@ -42,12 +42,13 @@ import pg8000.native
 
 from bench import report, stats
 from bench.model import BCRYPT_COSTS, BCRYPT_SAMPLES, Call, ColdCase, Mode, Subject, WarmSamples
-from devtools.invoke_built import runtime_standin, tree_size
+from devtools.invoke_built import tree_size
 from devtools.lambda_kit.bytecode import is_hash_based
 from devtools.lambda_kit.context import REGION
 from devtools.lambda_kit.environment import lambda_environment
 from devtools.lambda_kit.events import http_api_event
 from devtools.lambda_kit.isolated import isolated_command
+from devtools.lambda_kit.runtime import runtime_standin
 from devtools.migrate import migrate
 from devtools.net import free_port
 from devtools.paths import ROOT

@@ -27,8 +27,6 @@ import argparse
 import importlib.util
 import json
 import os
-import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -42,9 +40,10 @@ from devtools import template
 from devtools.lambda_kit.bytecode import read_header
 from devtools.lambda_kit.environment import lambda_environment
 from devtools.lambda_kit.isolated import invoke_isolated
+from devtools.lambda_kit.runtime import runtime_standin
 from devtools.lambda_kit.transport import match_route
 from devtools.migrate import migrate
-from devtools.paths import EVENTS_DIR, LAYER_DIR, ROOT
+from devtools.paths import EVENTS_DIR, LAYER_DIR
 
 EXPECTATIONS = EVENTS_DIR / "expectations.json"
 LAYER = "SharedLayer"
@@ -95,44 +94,6 @@ def make_variable(name: str) -> list[str]:
         env=environment,
     )
     return completed.stdout.split()
-
-
-def runtime_standin(python: str) -> Path:
-    """A folder standing in for the packages the Lambda runtime provides (/var/runtime): boto3 and its
-    dependencies, pinned as requirements.txt pins them for development. The layer leaves them out, and Powertools'
-    Tracer imports botocore (through aws_xray_sdk) even when tracing is off."""
-    pins = re.findall(r"^boto3==\S+", (ROOT / "requirements.txt").read_text(), flags=re.MULTILINE)
-    if len(pins) != 1:
-        raise RuntimeError("requirements.txt must pin boto3 exactly once (boto3==X), the runtime's stand-in")
-    target = ROOT / ".aws-sam" / "lambda-runtime"
-    stamp = target / ".pin"
-    if stamp.is_file() and stamp.read_text() == pins[0]:
-        return target
-    shutil.rmtree(target, ignore_errors=True)
-    completed = subprocess.run(
-        [
-            python,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--root-user-action=ignore",
-            "--only-binary=:all:",
-            "--target",
-            str(target),
-            pins[0],
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(
-            f"could not install {pins[0]} as the runtime's stand-in:\n{completed.stderr[-4000:]}"
-        )
-    stamp.write_text(pins[0])
-    return target
 
 
 def resource_names() -> dict[str, str]:
