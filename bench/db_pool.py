@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-from tests.support import postgres
+from devtools import postgres
 from todo_shared.db import engine as database
 from todo_shared.db.engine import build_engine
 

@@ -29,9 +29,9 @@ from pathlib import Path
 import httpx
 import pg8000.native
 
+from devtools import postgres
 from devtools.migrate import migrate
 from devtools.net import running_server
-from tests.support import postgres
 
 OPERATIONS = (("list", 0.48), ("create", 0.25), ("toggle", 0.14), ("delete", 0.10), ("login", 0.03))
 

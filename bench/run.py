@@ -42,6 +42,7 @@ import pg8000.native
 
 from bench import report, stats
 from bench.model import BCRYPT_COSTS, BCRYPT_SAMPLES, Call, ColdCase, Mode, Subject, WarmSamples
+from devtools import postgres
 from devtools.invoke_built import tree_size
 from devtools.lambda_kit.bytecode import is_hash_based
 from devtools.lambda_kit.context import REGION
@@ -53,7 +54,6 @@ from devtools.migrate import migrate
 from devtools.net import free_port
 from devtools.paths import ROOT
 from devtools.template import Route
-from tests.support import postgres
 from todo_shared.auth.passwords import hash_password
 from todo_shared.auth.tokens import issue_token
 from todo_shared.config.settings import load_settings

@@ -1,8 +1,8 @@
 """The real PostgreSQL on 127.0.0.1:5432 and a real PgBouncer (transaction mode) in front of it.
 
-Each test run gets a fresh database with a unique name, dropped at the end. PgBouncer is started by the
-tests on a free port with its own configuration (client TLS allowed, with a throwaway CA), so the suite
-needs only the ``pgbouncer`` binary (Debian package ``pgbouncer``).
+Each test run or benchmark gets a fresh database with a unique name, dropped at the end. PgBouncer is
+started on a free port with its own configuration (client TLS allowed, with a throwaway CA), so they need
+only the ``pgbouncer`` binary (Debian package ``pgbouncer``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 import pg8000.native
 
 from devtools.net import free_port
-from tests.support.tls import TestPki, make_pki
+from devtools.tls import ThrowawayPki, make_pki
 
 POSTGRES_HOST = os.environ.get("TEST_POSTGRES_HOST", "127.0.0.1")
 POSTGRES_PORT = int(os.environ.get("TEST_POSTGRES_PORT", "5432"))
@@ -77,7 +77,7 @@ def direct_url(database: str) -> str:
 @dataclass
 class PgBouncer:
     port: int
-    pki: TestPki
+    pki: ThrowawayPki
     process: subprocess.Popen[bytes]
     config_path: Path
 
