@@ -6,8 +6,8 @@ Loopback only, stops by itself (time and request bounds). Starts its own fresh d
 (transaction mode) and the local server (devtools.serve) on a free port. Each simulated user signs up, logs
 in, then repeats a realistic mix: list (48%), create (25%), toggle complete (14%), delete (10%), log in
 again (3%, bcrypt at the production cost).
-Reports throughput, p50/p99 latency per operation and errors (must be zero), then checks the database:
-every acknowledged write is there and nothing else is (exit status 1 otherwise).
+Reports throughput, p50/p99 (nearest rank) latency per operation and errors (must be zero), then checks the
+database: every acknowledged write is there and nothing else is (exit status 1 otherwise).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import random
-import statistics
 import sys
 import tempfile
 import threading
@@ -29,6 +28,7 @@ from pathlib import Path
 import httpx
 import pg8000.native
 
+from bench import stats
 from devtools import postgres
 from devtools.migrate import migrate
 from devtools.net import running_server
@@ -160,11 +160,6 @@ def verify_database(database: str, users: list[UserState]) -> list[str]:
     return problems
 
 
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -219,8 +214,8 @@ def main() -> int:
         "operations": {
             name: {
                 "count": len(values),
-                "p50_ms": round(statistics.median(values), 2),
-                "p99_ms": round(_percentile(values, 0.99), 2),
+                "p50_ms": round(stats.median(values), 2),
+                "p99_ms": round(stats.p99(values), 2),
             }
             for name, values in sorted(results.latencies.items())
         },
