@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import pg8000.native
 
 from bench import stats
 from devtools import postgres
@@ -134,9 +133,7 @@ def run_user(
 def verify_database(database: str, users: list[UserState]) -> list[str]:
     """Every acknowledged write is in the database, and nothing else is, for every simulated user."""
     problems: list[str] = []
-    connection = pg8000.native.Connection(
-        postgres.POSTGRES_USER, host=postgres.POSTGRES_HOST, port=postgres.POSTGRES_PORT, database=database
-    )
+    connection = postgres.connect(database)
     try:
         for user in users:
             rows = connection.run("SELECT id, completed FROM tasks WHERE user_id = :u", u=user.user_id)

@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 import bcrypt
-import pg8000.native
 
 from bench import report, stats
 from bench.model import BCRYPT_COSTS, BCRYPT_SAMPLES, Call, ColdCase, Mode, Subject, WarmSamples
@@ -120,9 +119,7 @@ def production_bcrypt_rounds(database_url: str) -> int:
 
 def seed(database: str, password_hash: str) -> Seed:
     """A reader with 20 tasks and a password; a writer that receives the tasks the benchmark creates."""
-    connection = pg8000.native.Connection(
-        postgres.POSTGRES_USER, host=postgres.POSTGRES_HOST, port=postgres.POSTGRES_PORT, database=database
-    )
+    connection = postgres.connect(database)
     now = datetime.now(UTC)
     reader_id, writer_id = str(uuid.uuid4()), str(uuid.uuid4())
     reader_email = f"bench-{reader_id[:8]}@example.com"
@@ -154,9 +151,7 @@ def seed(database: str, password_hash: str) -> Seed:
 
 
 def server_versions(database: str) -> tuple[str, str]:
-    connection = pg8000.native.Connection(
-        postgres.POSTGRES_USER, host=postgres.POSTGRES_HOST, port=postgres.POSTGRES_PORT, database=database
-    )
+    connection = postgres.connect(database)
     postgresql = str(connection.run("SHOW server_version")[0][0])
     connection.close()
     binary = postgres.pgbouncer_binary() or "pgbouncer"

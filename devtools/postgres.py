@@ -29,12 +29,17 @@ POSTGRES_USER = os.environ.get("TEST_POSTGRES_USER", "postgres")
 PGBOUNCER_CANDIDATES = ("pgbouncer", "/usr/sbin/pgbouncer", "/usr/bin/pgbouncer")
 
 
+def connect(database: str, *, timeout: float | None = None) -> pg8000.native.Connection:
+    """A direct connection to ``database`` on the local server, as its superuser."""
+    return pg8000.native.Connection(
+        POSTGRES_USER, host=POSTGRES_HOST, port=POSTGRES_PORT, database=database, timeout=timeout
+    )
+
+
 def postgres_unavailable_reason() -> str | None:
     """None when the server answers; otherwise why not, for a skip or failure message."""
     try:
-        connection = pg8000.native.Connection(
-            POSTGRES_USER, host=POSTGRES_HOST, port=POSTGRES_PORT, database="postgres", timeout=3
-        )
+        connection = connect("postgres", timeout=3)
     except Exception as error:  # any failure to connect means "not available here"
         return f"PostgreSQL not reachable at {POSTGRES_HOST}:{POSTGRES_PORT} as {POSTGRES_USER} ({error})"
     connection.close()
@@ -50,9 +55,7 @@ def pgbouncer_binary() -> str | None:
 
 
 def _admin() -> pg8000.native.Connection:
-    return pg8000.native.Connection(
-        POSTGRES_USER, host=POSTGRES_HOST, port=POSTGRES_PORT, database="postgres", timeout=10
-    )
+    return connect("postgres", timeout=10)
 
 
 @contextmanager
