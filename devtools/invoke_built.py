@@ -9,12 +9,13 @@ subpackages the Makefile leaves as source on purpose), matching its source; noth
 layer and each function, unzipped and zipped, against Lambda's limits and, for the deployed architecture, the
 budget of 50 MB unzipped for the layer plus a function.
 
-Invocations, for every entry of ``events/expectations.json`` in order: an isolated Python 3.13 (``-I -S``: no
-site-packages, no user paths, no PYTHON* variables; ``-B``: like Lambda's read-only code directories, nothing
-is written) whose ``sys.path`` is the standard library, then the built function directory (``/var/task``), the
-built layer's ``python/`` (``/opt/python``), and last a stand-in for the runtime's own packages (boto3 and its
-dependencies, pinned as in requirements.txt). It imports ``app`` and calls ``app.handler(event, context)``; the
-status must be the expected one, and no layer module may be compiled from source (a stale or missing ``.pyc``).
+Invocations, for every entry of ``events/expectations.json`` in order (devtools/lambda_kit/isolated.py): an
+isolated Python 3.13 (``-I -S``: no site-packages, no user paths, no PYTHON* variables; ``-B``: like Lambda's
+read-only code directories, nothing is written) whose ``sys.path`` is the built function directory
+(``/var/task``), the built layer's ``python/`` (``/opt/python``), the standard library, and last a stand-in for
+the runtime's own packages (boto3 and its dependencies, pinned as in requirements.txt). It imports ``app`` and
+calls ``app.handler(event, context)``; the status must be the expected one, and no layer module may be
+compiled from source (a stale or missing ``.pyc``).
 
 Settings are given as on ``sam local``: environment variables, ``ENVIRONMENT=production``, a SQLite database
 migrated beforehand. The token and user id placeholders in event files are replaced by those returned by the
