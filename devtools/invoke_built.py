@@ -13,7 +13,7 @@ Invocations, for every entry of ``events/expectations.json`` in order (devtools/
 isolated Python 3.13 (``-I -S``: no site-packages, no user paths, no PYTHON* variables; ``-B``: like Lambda's
 read-only code directories, nothing is written) whose ``sys.path`` is the built function directory
 (``/var/task``), the built layer's ``python/`` (``/opt/python``), the standard library, and last a stand-in for
-the runtime's own packages (boto3 and its dependencies, pinned as in requirements.txt). It imports ``app`` and
+the runtime's own packages (boto3 and its dependencies, pinned as in requirements-run.txt). It imports ``app`` and
 calls ``app.handler(event, context)``; the status must be the expected one, and no layer module may be
 compiled from source (a stale or missing ``.pyc``).
 

@@ -9,14 +9,18 @@ from pathlib import Path
 
 from devtools.paths import ROOT
 
+BOTO3_PINNED_IN = ROOT / "requirements-run.txt"
+
 
 def runtime_standin(python: str) -> Path:
     """A folder standing in for the packages the Lambda runtime provides (/var/runtime): boto3 and its
-    dependencies, pinned as requirements.txt pins them for development. The layer leaves them out, and Powertools'
+    dependencies, pinned as requirements-run.txt pins them locally. The layer leaves them out, and Powertools'
     Tracer imports botocore (through aws_xray_sdk) even when tracing is off."""
-    pins = re.findall(r"^boto3==\S+", (ROOT / "requirements.txt").read_text(), flags=re.MULTILINE)
+    pins = re.findall(r"^boto3==\S+", BOTO3_PINNED_IN.read_text(), flags=re.MULTILINE)
     if len(pins) != 1:
-        raise RuntimeError("requirements.txt must pin boto3 exactly once (boto3==X), the runtime's stand-in")
+        raise RuntimeError(
+            f"{BOTO3_PINNED_IN.name} must pin boto3 exactly once (boto3==X), the runtime's stand-in"
+        )
     target = ROOT / ".aws-sam" / "lambda-runtime"
     stamp = target / ".pin"
     if stamp.is_file() and stamp.read_text() == pins[0]:
