@@ -1,8 +1,8 @@
 """Runs inside a fresh, isolated interpreter (``python -I -S``): what a Lambda container does.
 
-argv: mode (cold|warm), function dir, layer python dir, runtime dir, spec file, result file, spawned-at
-(the parent's ``time.monotonic()`` just before it started this process), and in warm mode the file
-descriptor to answer on.
+argv: the kit's context.py, function dir, layer python dir, runtime dir (devtools/lambda_kit/isolated.py),
+then mode (cold|warm), spec file, result file, spawned-at (the parent's ``time.monotonic()`` just before it
+started this process), and in warm mode the file descriptor to answer on.
 
 The spec file holds the routes: ``{"routes": [{"name", "event", "status", "list_length"}]}``; the first one
 is the cold-start request.
@@ -14,12 +14,13 @@ is the cold-start request.
   runs the first route n times under cProfile and answers its self time per package. An empty object or end
   of input ends the process.
 
-Kept free of project imports: only the standard library is on the path until the function, layer and runtime
-directories are added.
+Free of project imports: only the standard library is on the path until the function, layer and runtime
+directories are added; the kit's context.py is loaded by its path.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import sys
@@ -30,24 +31,17 @@ if TYPE_CHECKING:
     from typing import Any
 
 started = time.monotonic()
-mode, function_dir, layer_dir, runtime_dir, spec_path, result_path, spawned_at = sys.argv[1:8]
-# Lambda's order: /var/task, /opt/python, the standard library, then the runtime's own packages (boto3).
-sys.path[:0] = [function_dir, layer_dir]
-sys.path.append(runtime_dir)
-
-
-class Context:
-    function_name = "bench-function"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 1024
-    aws_request_id = "bench"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench-function"
-    log_group_name = "/aws/lambda/bench"
-    log_stream_name = "bench"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 15000
-
+context_file, function_dir, layer_dir, runtime_dir, mode, spec_path, result_path, spawned_at = sys.argv[1:9]
+context_spec = importlib.util.spec_from_file_location("lambda_context", context_file)
+assert context_spec is not None
+assert context_spec.loader is not None
+context_module = importlib.util.module_from_spec(context_spec)
+context_spec.loader.exec_module(context_module)
+context_module.use_lambda_path(function_dir, layer_dir, runtime_dir)
+# One for every invocation: nothing changes it, and building one is then not part of any timing.
+invocation_context = context_module.FakeLambdaContext(
+    "bench-function", aws_request_id="bench", log_stream_name="bench"
+)
 
 with open(spec_path) as handle:
     routes = json.load(handle)["routes"]
@@ -82,7 +76,7 @@ if mode == "warm":
 import app  # type: ignore[import-not-found]  # noqa: E402  (the function under test, put on sys.path above)
 
 imported = time.monotonic()
-first = app.handler(json.loads(payloads[routes[0]["name"]]), Context())
+first = app.handler(json.loads(payloads[routes[0]["name"]]), invocation_context)
 answered = time.monotonic()
 
 
@@ -109,7 +103,7 @@ with open(result_path, "w") as handle:
 if mode != "warm":
     sys.exit(0)
 
-reply = os.fdopen(int(sys.argv[8]), "w")
+reply = os.fdopen(int(sys.argv[9]), "w")
 if result["problem"]:
     reply.write(json.dumps({"problem": result["problem"]}) + "\n")
     reply.flush()
@@ -120,7 +114,7 @@ def invoke(route: dict[str, Any]) -> tuple[float, float, int]:
     event = json.loads(payloads[route["name"]])
     Database.seconds, Database.round_trips = 0.0, 0
     begun = time.perf_counter()
-    response = app.handler(event, Context())
+    response = app.handler(event, invocation_context)
     elapsed = time.perf_counter() - begun
     seconds, trips = Database.seconds, Database.round_trips
     wrong = problem(route, response)
@@ -158,7 +152,7 @@ def profile(count: int) -> dict[str, float]:
     profiler = cProfile.Profile()
     profiler.enable()
     for event in events:
-        app.handler(event, Context())
+        app.handler(event, invocation_context)
     profiler.disable()
     packages: dict[str, float] = {}
     for (filename, _, function), (_, _, self_time, _, _) in pstats.Stats(profiler).stats.items():  # type: ignore[attr-defined]

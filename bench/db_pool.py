@@ -4,14 +4,13 @@
 
 Starts its own PgBouncer (transaction mode) in front of the local PostgreSQL, in a fresh database, and
 times one "request" (open a session, one parameterised SELECT, commit, close) for each strategy, plain and
-over TLS, in interleaved rounds. Prints a Markdown table (median and p99, milliseconds).
+over TLS, in interleaved rounds. Prints a Markdown table (median and p99 by nearest rank, milliseconds).
 """
 
 from __future__ import annotations
 
 import argparse
 import ssl
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -19,7 +18,8 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-from tests.support import postgres
+from bench import stats
+from devtools import postgres
 from todo_shared.db import engine as database
 from todo_shared.db.engine import build_engine
 
@@ -28,11 +28,6 @@ def _one_request(engine: Engine) -> None:
     with Session(engine) as session:
         session.execute(text("SELECT count(*) FROM users WHERE id = :id"), {"id": "nobody"}).scalar_one()
         session.commit()
-
-
-def _percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def main() -> None:
@@ -69,7 +64,7 @@ def main() -> None:
     print(f"| strategy ({args.rounds} interleaved rounds) | median ms | p99 ms |")
     print("|---|---:|---:|")
     for label, values in samples.items():
-        print(f"| {label} | {statistics.median(values):.3f} | {_percentile(values, 0.99):.3f} |")
+        print(f"| {label} | {stats.median(values):.3f} | {stats.p99(values):.3f} |")
 
 
 if __name__ == "__main__":

@@ -6,8 +6,8 @@ Loopback only, stops by itself (time and request bounds). Starts its own fresh d
 (transaction mode) and the local server (devtools.serve) on a free port. Each simulated user signs up, logs
 in, then repeats a realistic mix: list (48%), create (25%), toggle complete (14%), delete (10%), log in
 again (3%, bcrypt at the production cost).
-Reports throughput, p50/p99 latency per operation and errors (must be zero), then checks the database:
-every acknowledged write is there and nothing else is (exit status 1 otherwise).
+Reports throughput, p50/p99 (nearest rank) latency per operation and errors (must be zero), then checks the
+database: every acknowledged write is there and nothing else is (exit status 1 otherwise).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import random
-import statistics
 import sys
 import tempfile
 import threading
@@ -27,11 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import pg8000.native
 
+from bench import stats
+from devtools import postgres
 from devtools.migrate import migrate
 from devtools.net import running_server
-from tests.support import postgres
 
 OPERATIONS = (("list", 0.48), ("create", 0.25), ("toggle", 0.14), ("delete", 0.10), ("login", 0.03))
 
@@ -134,9 +133,7 @@ def run_user(
 def verify_database(database: str, users: list[UserState]) -> list[str]:
     """Every acknowledged write is in the database, and nothing else is, for every simulated user."""
     problems: list[str] = []
-    connection = pg8000.native.Connection(
-        postgres.POSTGRES_USER, host=postgres.POSTGRES_HOST, port=postgres.POSTGRES_PORT, database=database
-    )
+    connection = postgres.connect(database)
     try:
         for user in users:
             rows = connection.run("SELECT id, completed FROM tasks WHERE user_id = :u", u=user.user_id)
@@ -158,11 +155,6 @@ def verify_database(database: str, users: list[UserState]) -> list[str]:
     finally:
         connection.close()
     return problems
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def main() -> int:
@@ -219,8 +211,8 @@ def main() -> int:
         "operations": {
             name: {
                 "count": len(values),
-                "p50_ms": round(statistics.median(values), 2),
-                "p99_ms": round(_percentile(values, 0.99), 2),
+                "p50_ms": round(stats.median(values), 2),
+                "p99_ms": round(stats.p99(values), 2),
             }
             for name, values in sorted(results.latencies.items())
         },

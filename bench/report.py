@@ -319,7 +319,7 @@ def machine(inputs: Inputs) -> list[str]:
         "the layer, the standard library and the runtime stand-in on its path.",
         f"- The layer's packages (`{inputs.built.relative_to(inputs.built.parents[1])}/SharedLayer`, read from "
         f"their METADATA): {layer_packages}.",
-        f"- The runtime's packages (stand-in for Lambda's /var/runtime, pinned in requirements.txt): "
+        f"- The runtime's packages (stand-in for Lambda's /var/runtime, pinned in requirements-run.txt): "
         f"{runtime_packages}.",
         f"- PostgreSQL {inputs.postgresql} and {inputs.pgbouncer} (transaction mode) on loopback; the database "
         "is reached through PgBouncer as on AWS through Neon's pooler, without its network distance. Secrets "

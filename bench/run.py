@@ -38,17 +38,21 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 import bcrypt
-import pg8000.native
 
 from bench import report, stats
 from bench.model import BCRYPT_COSTS, BCRYPT_SAMPLES, Call, ColdCase, Mode, Subject, WarmSamples
-from devtools.invoke_built import runtime_standin, tree_size
-from devtools.lambda_events import http_api_event
+from devtools import postgres
+from devtools.invoke_built import tree_size
+from devtools.lambda_kit.bytecode import is_hash_based
+from devtools.lambda_kit.context import REGION
+from devtools.lambda_kit.environment import lambda_environment
+from devtools.lambda_kit.events import http_api_event
+from devtools.lambda_kit.isolated import isolated_command
+from devtools.lambda_kit.runtime import runtime_standin
 from devtools.migrate import migrate
 from devtools.net import free_port
 from devtools.paths import ROOT
 from devtools.template import Route
-from tests.support import postgres
 from todo_shared.auth.passwords import hash_password
 from todo_shared.auth.tokens import issue_token
 from todo_shared.config.settings import load_settings
@@ -59,11 +63,18 @@ SECRET = "bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105 (a t
 PASSWORD = "bench-password-0123"  # noqa: S105 (the seeded user's throwaway password)
 SEEDED_TASKS = 20
 ACCOUNT = "123456789012"  # moto's default account
-REGION = "us-east-1"
 FUNCTIONS = ("TasksFunction", "AuthFunction", "HealthFunction", "DocsFunction")
 # Whose first route is profiled warm, and how many invocations at most (cProfile slows them down a lot).
 WARM_PROFILED = ("tasks", "health", "floor", "straightforward")
 PROFILED_INVOCATIONS = 200
+# Each function's settings beside Lambda's (the AWS ones are moto's: start_moto adds its endpoint and ARNs).
+BENCH_SETTINGS = {
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "FRONTEND_URL": "http://localhost:3000",
+    "POWERTOOLS_METRICS_NAMESPACE": "TodoApiBench",
+    "POWERTOOLS_LOG_LEVEL": "INFO",
+}
 
 
 @dataclass(frozen=True)
@@ -108,9 +119,7 @@ def production_bcrypt_rounds(database_url: str) -> int:
 
 def seed(database: str, password_hash: str) -> Seed:
     """A reader with 20 tasks and a password; a writer that receives the tasks the benchmark creates."""
-    connection = pg8000.native.Connection(
-        postgres.POSTGRES_USER, host=postgres.POSTGRES_HOST, port=postgres.POSTGRES_PORT, database=database
-    )
+    connection = postgres.connect(database)
     now = datetime.now(UTC)
     reader_id, writer_id = str(uuid.uuid4()), str(uuid.uuid4())
     reader_email = f"bench-{reader_id[:8]}@example.com"
@@ -142,9 +151,7 @@ def seed(database: str, password_hash: str) -> Seed:
 
 
 def server_versions(database: str) -> tuple[str, str]:
-    connection = pg8000.native.Connection(
-        postgres.POSTGRES_USER, host=postgres.POSTGRES_HOST, port=postgres.POSTGRES_PORT, database=database
-    )
+    connection = postgres.connect(database)
     postgresql = str(connection.run("SHOW server_version")[0][0])
     connection.close()
     binary = postgres.pgbouncer_binary() or "pgbouncer"
@@ -182,36 +189,6 @@ def start_moto(database_url: str) -> tuple[Any, dict[str, str]]:
         "BETTER_AUTH_SECRET_PATH": "/bench/auth-secret",
     }
     return server, env
-
-
-def lambda_env(extra: dict[str, str], service: str) -> dict[str, str]:
-    """The variables Lambda and template.yaml give a function (X-Ray left out, see below)."""
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "LANG": "C.UTF-8",
-        "TZ": ":UTC",
-        "AWS_LAMBDA_FUNCTION_NAME": f"{service}-function",
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024",
-        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
-        # Set in every Lambda container; the X-Ray SDK reads it to use Lambda's sampling instead of creating
-        # botocore clients for centralised sampling at import (about 100 ms here without it).
-        "LAMBDA_TASK_ROOT": "/var/task",
-        "LAMBDA_RUNTIME_DIR": "/var/runtime",
-        "AWS_REGION": REGION,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "ENVIRONMENT": "production",
-        "FRONTEND_URL": "http://localhost:3000",
-        "POWERTOOLS_SERVICE_NAME": service,
-        "POWERTOOLS_METRICS_NAMESPACE": "TodoApiBench",
-        "POWERTOOLS_LOG_LEVEL": "INFO",
-        # X-Ray needs the Lambda runtime's daemon and trace header; its cost is not measured here.
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        **extra,
-    }
 
 
 def subjects(built: Path, seed_data: Seed, *, warm: int, login: int) -> list[Subject]:
@@ -328,13 +305,6 @@ def subjects(built: Path, seed_data: Seed, *, warm: int, login: int) -> list[Sub
 Bytecode = Literal["all", "hash-based", "none"]
 
 
-def is_hash_based(pyc: Path) -> bool:
-    """PEP 552: bit 0 of the flags word (bytes 4-8) marks a hash-based .pyc; 0 means timestamp-based."""
-    with pyc.open("rb") as handle:
-        header = handle.read(8)
-    return len(header) == 8 and bool(int.from_bytes(header[4:8], "little") & 0b01)
-
-
 def copy_code(source: Path, destination: Path, *, bytecode: Bytecode) -> Path:
     """A copy of a code directory with all, only the hash-based or none of its .pyc files.
 
@@ -421,27 +391,24 @@ def run_cold(
     import_time: bool = False,
 ) -> tuple[dict[str, Any], str]:
     """One cold start in a fresh interpreter: the worker's timings, and its standard error."""
-    flags = [
-        "-I",
-        "-S",
-        *(["-B"] if case.mode == "fresh" else []),
-        *(["-X", "importtime"] if import_time else []),
-    ]
+    flags = [*(["-B"] if case.mode == "fresh" else []), *(["-X", "importtime"] if import_time else [])]
     with tempfile.NamedTemporaryFile(suffix=".json") as result:
         spawned = time.monotonic()
         completed = subprocess.run(
             [
                 *prefix,
-                python,
-                *flags,
-                str(WORKER),
-                "cold",
-                str(case.code_dir),
-                str(case.layer),
-                str(case.runtime),
-                str(spec),
-                result.name,
-                repr(spawned),
+                *isolated_command(
+                    python,
+                    WORKER,
+                    case.code_dir,
+                    case.layer,
+                    case.runtime,
+                    "cold",
+                    str(spec),
+                    result.name,
+                    repr(spawned),
+                    flags=flags,
+                ),
             ],
             env=env,
             capture_output=True,
@@ -476,20 +443,18 @@ class WarmWorker:
         read_end, write_end = os.pipe()
         with log.open("wb") as output:
             self.process = subprocess.Popen(
-                [
+                isolated_command(
                     python,
-                    "-I",
-                    "-S",
-                    str(WORKER),
+                    WORKER,
+                    code_dir,
+                    layer,
+                    runtime,
                     "warm",
-                    str(code_dir),
-                    str(layer),
-                    str(runtime),
                     str(spec),
                     os.devnull,
                     repr(time.monotonic()),
                     str(write_end),
-                ],
+                ),
                 env=env,
                 stdin=subprocess.PIPE,
                 stdout=output,
@@ -753,7 +718,10 @@ def main() -> int:
             server, aws_env = start_moto(bouncer.url(database))
             try:
                 specs = {subject.key: write_spec(work, subject) for subject in targets}
-                envs = {subject.key: lambda_env(aws_env, subject.key) for subject in targets}
+                envs = {
+                    subject.key: lambda_environment(subject.key, {**BENCH_SETTINGS, **aws_env})
+                    for subject in targets
+                }
                 cases = cold_cases(work, built, runtime, targets)
                 fresh_roots = sorted((work / "fresh").iterdir())
                 with read_only(fresh_roots) as before:

@@ -1,4 +1,5 @@
-"""Order statistics for the benchmark: median, p99 (nearest rank) and the interquartile range."""
+"""Order statistics for the benchmarks (bench.run, bench.load, bench.db_pool): median, p99 (nearest rank) and
+the interquartile range."""
 
 from __future__ import annotations
 

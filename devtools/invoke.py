@@ -20,7 +20,7 @@ from pathlib import Path
 
 from devtools import template
 from devtools.functions import load_function
-from devtools.lambda_events import FakeLambdaContext
+from devtools.lambda_kit.context import FakeLambdaContext
 from devtools.paths import EVENTS_DIR
 from todo_shared.observability import logger
 

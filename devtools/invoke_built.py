@@ -9,12 +9,13 @@ subpackages the Makefile leaves as source on purpose), matching its source; noth
 layer and each function, unzipped and zipped, against Lambda's limits and, for the deployed architecture, the
 budget of 50 MB unzipped for the layer plus a function.
 
-Invocations, for every entry of ``events/expectations.json`` in order: an isolated Python 3.13 (``-I -S``: no
-site-packages, no user paths, no PYTHON* variables; ``-B``: like Lambda's read-only code directories, nothing
-is written) whose ``sys.path`` is the standard library, then the built function directory (``/var/task``), the
-built layer's ``python/`` (``/opt/python``), and last a stand-in for the runtime's own packages (boto3 and its
-dependencies, pinned as in requirements.txt). It imports ``app`` and calls ``app.handler(event, context)``; the
-status must be the expected one, and no layer module may be compiled from source (a stale or missing ``.pyc``).
+Invocations, for every entry of ``events/expectations.json`` in order (devtools/lambda_kit/isolated.py): an
+isolated Python 3.13 (``-I -S``: no site-packages, no user paths, no PYTHON* variables; ``-B``: like Lambda's
+read-only code directories, nothing is written) whose ``sys.path`` is the built function directory
+(``/var/task``), the built layer's ``python/`` (``/opt/python``), the standard library, and last a stand-in for
+the runtime's own packages (boto3 and its dependencies, pinned as in requirements-run.txt). It imports ``app`` and
+calls ``app.handler(event, context)``; the status must be the expected one, and no layer module may be
+compiled from source (a stale or missing ``.pyc``).
 
 Settings are given as on ``sam local``: environment variables, ``ENVIRONMENT=production``, a SQLite database
 migrated beforehand. The token and user id placeholders in event files are replaced by those returned by the
@@ -27,8 +28,6 @@ import argparse
 import importlib.util
 import json
 import os
-import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -39,9 +38,13 @@ from pathlib import Path
 from typing import Any
 
 from devtools import template
-from devtools.lambda_transport import match_route
+from devtools.lambda_kit.bytecode import read_header
+from devtools.lambda_kit.environment import lambda_environment
+from devtools.lambda_kit.isolated import invoke_isolated
+from devtools.lambda_kit.runtime import runtime_standin
+from devtools.lambda_kit.transport import match_route
 from devtools.migrate import migrate
-from devtools.paths import EVENTS_DIR, LAYER_DIR, ROOT
+from devtools.paths import EVENTS_DIR, LAYER_DIR
 
 EXPECTATIONS = EVENTS_DIR / "expectations.json"
 LAYER = "SharedLayer"
@@ -52,34 +55,6 @@ LAMBDA_UNZIPPED_LIMIT = 262_144_000
 LAMBDA_ZIPPED_LIMIT = 52_428_800
 # e_machine of an ELF header (offset 18, little-endian) per Lambda architecture.
 ELF_MACHINES = {"arm64": 0xB7, "x86_64": 0x3E}
-# PEP 552: the pyc flags word (bytes 4-8). Bit 0 = hash-based, bit 1 = check the source: 0b01 = unchecked hash.
-UNCHECKED_HASH = 0b01
-
-# Runs inside the isolated interpreter: argv = function dir, layer python dir, runtime dir, result file; event on
-# stdin. Records every module compiled from source (SourceFileLoader.source_to_code is only called when no
-# usable .pyc exists) for the result.
-_BOOTSTRAP = """
-import json, sys
-from importlib.machinery import SourceFileLoader
-function_dir, layer_dir, runtime_dir, result_path = sys.argv[1:5]
-sys.path[:0] = [function_dir, layer_dir]
-sys.path.append(runtime_dir)
-compiled = []
-_source_to_code = SourceFileLoader.source_to_code
-def _recording(loader, data, path, *, _optimize=-1):
-    compiled.append(path)
-    return _source_to_code(loader, data, path, _optimize=_optimize)
-SourceFileLoader.source_to_code = _recording
-class Context:
-    function_name = "built-function"; function_version = "$LATEST"; memory_limit_in_mb = 1024
-    aws_request_id = "built-invoke"; log_group_name = "/aws/lambda/built"; log_stream_name = "built"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:built-function"
-    def get_remaining_time_in_millis(self): return 15000
-import app
-result = app.handler(json.load(sys.stdin), Context())
-with open(result_path, "w") as handle:
-    json.dump({"response": result, "compiled": compiled}, handle)
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,12 +82,6 @@ class Interpreter:
         return cls(path=path, cache_tag=tag, magic=bytes.fromhex(magic))
 
 
-@dataclass(frozen=True, slots=True)
-class Invocation:
-    response: dict[str, Any]
-    compiled: list[str]  # source files Python compiled because it found no usable .pyc
-
-
 def make_variable(name: str) -> list[str]:
     """A variable of shared/Makefile (the single source of its lists)."""
     # (An exported LAYER_ARCHITECTURE is the build's business, not the lists'.)
@@ -126,99 +95,6 @@ def make_variable(name: str) -> list[str]:
         env=environment,
     )
     return completed.stdout.split()
-
-
-def lambda_environment(database_url: str, function: str) -> dict[str, str]:
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "LANG": "C.UTF-8",
-        "TZ": ":UTC",
-        "AWS_LAMBDA_FUNCTION_NAME": f"{function}-function",
-        "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "ENVIRONMENT": "production",
-        "DATABASE_URL": database_url,
-        "BETTER_AUTH_SECRET": "built-artifact-check-secret-0123456789abcdef",
-        "BCRYPT_ROUNDS": "10",
-        "POWERTOOLS_SERVICE_NAME": function,
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_NAMESPACE": "TodoApiBuilt",
-    }
-
-
-def runtime_standin(python: str) -> Path:
-    """A folder standing in for the packages the Lambda runtime provides (/var/runtime): boto3 and its
-    dependencies, pinned as requirements.txt pins them for development. The layer leaves them out, and Powertools'
-    Tracer imports botocore (through aws_xray_sdk) even when tracing is off."""
-    pins = re.findall(r"^boto3==\S+", (ROOT / "requirements.txt").read_text(), flags=re.MULTILINE)
-    if len(pins) != 1:
-        raise RuntimeError("requirements.txt must pin boto3 exactly once (boto3==X), the runtime's stand-in")
-    target = ROOT / ".aws-sam" / "lambda-runtime"
-    stamp = target / ".pin"
-    if stamp.is_file() and stamp.read_text() == pins[0]:
-        return target
-    shutil.rmtree(target, ignore_errors=True)
-    completed = subprocess.run(
-        [
-            python,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--root-user-action=ignore",
-            "--only-binary=:all:",
-            "--target",
-            str(target),
-            pins[0],
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(
-            f"could not install {pins[0]} as the runtime's stand-in:\n{completed.stderr[-4000:]}"
-        )
-    stamp.write_text(pins[0])
-    return target
-
-
-def invoke(
-    python: str,
-    build_dir: Path,
-    resource: str,
-    function: str,
-    event: dict[str, Any],
-    env: dict[str, str],
-    runtime_dir: Path,
-) -> Invocation:
-    layer_python = build_dir / LAYER / "python"
-    with tempfile.NamedTemporaryFile(suffix=".json") as result_file:
-        completed = subprocess.run(
-            [
-                python,
-                "-I",
-                "-S",
-                "-B",
-                "-c",
-                _BOOTSTRAP,
-                str(build_dir / resource),
-                str(layer_python),
-                str(runtime_dir),
-                result_file.name,
-            ],
-            input=json.dumps(event),
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        if completed.returncode != 0:
-            raise RuntimeError(f"{function} crashed:\n{completed.stderr[-4000:]}")
-        result = json.loads(Path(result_file.name).read_text())
-    return Invocation(response=result["response"], compiled=result["compiled"])
 
 
 def resource_names() -> dict[str, str]:
@@ -271,11 +147,10 @@ def bytecode_problems(layer_python: Path, interpreter: Interpreter, not_compiled
         if not cached.is_file():
             missing.append(source)
             continue
-        header = cached.read_bytes()[:16]
-        flags = int.from_bytes(header[4:8], "little")
-        if header[:4] != interpreter.magic or flags != UNCHECKED_HASH:
+        header = read_header(cached)
+        if header is None or header.magic != interpreter.magic or not header.unchecked_hash:
             wrong_kind.append(cached)
-        elif can_hash and header[8:16] != importlib.util.source_hash(source.read_bytes()):
+        elif can_hash and header.source_key != importlib.util.source_hash(source.read_bytes()):
             stale.append(cached)
     extra = sorted(path for path in layer_python.rglob("*.pyc") if path not in expected)
     problems = []
@@ -367,7 +242,7 @@ def invoke_events(build_dir: Path, python: str, runtime_dir: Path) -> int:
     user_placeholder = manifest["placeholder_user_id"]
     routes = template.routes(template.project_template())
     resources = resource_names()
-    layer_python = str((build_dir / LAYER / "python").resolve())
+    layer_python = (build_dir / LAYER / "python").resolve()
     failures = 0
     token, user_id = token_placeholder, user_placeholder
     with tempfile.TemporaryDirectory() as state:
@@ -382,19 +257,21 @@ def invoke_events(build_dir: Path, python: str, runtime_dir: Path) -> int:
                 failures += 1
                 continue
             started = time.perf_counter()
-            env = lambda_environment(database_url, route.function)
-            invocation = invoke(
-                python,
-                build_dir.resolve(),
-                resources[route.function],
+            env = lambda_environment(
                 route.function,
-                event,
-                env,
-                runtime_dir,
+                {
+                    "DATABASE_URL": database_url,
+                    "BETTER_AUTH_SECRET": "built-artifact-check-secret-0123456789abcdef",
+                    "BCRYPT_ROUNDS": "10",
+                    "POWERTOOLS_METRICS_NAMESPACE": "TodoApiBuilt",
+                },
+            )
+            invocation = invoke_isolated(
+                python, build_dir.resolve() / resources[route.function], layer_python, runtime_dir, event, env
             )
             elapsed = (time.perf_counter() - started) * 1000
             status = int(invocation.response["statusCode"])
-            from_layer = [path for path in invocation.compiled if path.startswith(layer_python)]
+            from_layer = [path for path in invocation.compiled if path.startswith(str(layer_python))]
             ok = status == entry["status"] and not from_layer
             failures += not ok
             print(

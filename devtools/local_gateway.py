@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import httpx
 
 from devtools import template
-from devtools.lambda_transport import LambdaTransport
+from devtools.lambda_kit.transport import LambdaTransport
 from devtools.startup import StartupError, prepare_local_run
 from todo_shared.config.settings import get_settings
 

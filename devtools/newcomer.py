@@ -218,7 +218,7 @@ def _main(argv: list[str] | None) -> int:
     for setup in args.setup or ["plain", "guide", "postgres"]:
         started = time.monotonic()
         if setup == "postgres":
-            from tests.support.postgres import direct_url, fresh_database
+            from devtools.postgres import direct_url, fresh_database
 
             with fresh_database() as name:
                 lines = check(setup, direct_url(name))

@@ -55,10 +55,11 @@ os.environ.update(
     }
 )
 
-from devtools.lambda_transport import LambdaTransport  # noqa: E402
+from devtools import postgres  # noqa: E402
+from devtools.lambda_kit.transport import LambdaTransport  # noqa: E402
 from devtools.migrate import migrate  # noqa: E402
 from devtools.serve import build_local_app  # noqa: E402
-from tests.support import leak_guard, postgres  # noqa: E402
+from tests.support import leak_guard  # noqa: E402
 from tests.support.app_state import Backend, reset_app_state, use_database  # noqa: E402
 from todo_shared.config.settings import get_settings  # noqa: E402
 

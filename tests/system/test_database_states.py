@@ -18,10 +18,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from devtools.lambda_transport import LambdaTransport
+from devtools import postgres, private_postgres
+from devtools.lambda_kit.transport import LambdaTransport
 from devtools.migrate import migrate
 from devtools.startup import StartupError, prepare_local_run
-from tests.support import postgres, private_postgres
 from tests.support.logs import capture_logs
 from tests.system.test_faults import app_environment
 from todo_shared.db.schema import SCHEMA_REVISION

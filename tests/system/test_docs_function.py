@@ -10,8 +10,9 @@ import pytest
 
 from devtools import openapi, template
 from devtools.functions import DOCS_FUNCTION, load_function
-from devtools.lambda_events import FakeLambdaContext, response_parts
-from devtools.lambda_transport import match_route
+from devtools.lambda_kit.context import FakeLambdaContext
+from devtools.lambda_kit.events import response_parts
+from devtools.lambda_kit.transport import match_route
 from devtools.paths import EVENTS_DIR
 
 DOCS_PATHS = {"/docs", "/openapi.json"}

@@ -1,7 +1,7 @@
 """Faults, each against the real thing: a PostgreSQL that stops, a PgBouncer that restarts, killed server
 connections, a Better Auth JWKS endpoint that is down or hangs, and secret stores that fail at cold start.
 
-The database faults use a private PostgreSQL cluster (tests/support/private_postgres.py) on a free port, with
+The database faults use a private PostgreSQL cluster (devtools/private_postgres.py) on a free port, with
 its own PgBouncer in front: the shared server on 5432 is never stopped. The app's role logs in with a
 password, so the checks that no log line holds a secret cover a real ``DATABASE_URL``.
 
@@ -28,10 +28,10 @@ import pytest
 from moto import mock_aws
 from moto.core import set_initial_no_auth_action_count
 
-from devtools.lambda_transport import LambdaTransport
+from devtools import postgres, private_postgres
+from devtools.lambda_kit.transport import LambdaTransport
 from devtools.migrate import migrate
 from devtools.serve import build_local_app
-from tests.support import postgres, private_postgres
 from tests.support.app_state import TEST_SECRET, reset_app_state
 from tests.support.auth import PASSWORD, bearer, signup, token_of, unique_email
 from tests.support.dead_endpoints import refused_origin, unresponsive_endpoint

@@ -17,7 +17,7 @@ import pytest
 
 from devtools import template
 from devtools.functions import load_function
-from devtools.lambda_events import FakeLambdaContext
+from devtools.lambda_kit.context import FakeLambdaContext
 from devtools.paths import EVENTS_DIR, ROOT
 from tests.support.accounts import create_account
 from tests.support.app_state import Backend

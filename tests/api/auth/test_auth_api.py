@@ -15,7 +15,7 @@ import pytest
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
-from devtools.lambda_transport import LambdaTransport
+from devtools.lambda_kit.transport import LambdaTransport
 from devtools.serve import build_local_app
 from tests.support.app_state import TEST_SECRET
 from tests.support.auth import (

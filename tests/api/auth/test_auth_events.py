@@ -9,8 +9,8 @@ from sqlmodel import Session, col, delete
 
 from devtools import template
 from devtools.functions import load_function
-from devtools.lambda_events import FakeLambdaContext
-from devtools.lambda_transport import match_route
+from devtools.lambda_kit.context import FakeLambdaContext
+from devtools.lambda_kit.transport import match_route
 from devtools.paths import EVENTS_DIR
 from tests.support.app_state import Backend
 from tests.support.auth import clear_login_throttle

@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
+from devtools import postgres
 from devtools.migrate import migrate
 from devtools.serve import build_local_app
-from tests.support import postgres
 from tests.support.accounts import Account, create_account, direct_engine
 from tests.support.app_state import Backend
 from todo_shared.config.settings import get_settings

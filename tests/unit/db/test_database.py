@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from tests.support.postgres import PgBouncer
+from devtools.postgres import PgBouncer
 from todo_shared.config.database_url import DatabaseUrlError, parse_database_url
 from todo_shared.db import engine as database
 from todo_shared.db.engine import build_engine

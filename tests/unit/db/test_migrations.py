@@ -11,8 +11,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
+from devtools import postgres
 from devtools.migrate import alembic_config, migrate
-from tests.support import postgres
 from todo_shared import models  # noqa: F401  (tables on the metadata
 from todo_shared.db.engine import build_engine
 

@@ -11,7 +11,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from starlette.testclient import TestClient
 
-from devtools.lambda_events import FakeLambdaContext, http_api_event
+from devtools.lambda_kit.context import FakeLambdaContext
+from devtools.lambda_kit.events import http_api_event
 from devtools.template import Route
 from tests.support.app_state import reset_app_state, use_database
 from tests.support.logs import capture_logs

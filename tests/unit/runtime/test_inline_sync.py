@@ -9,7 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from starlette.testclient import TestClient
 
-from devtools.lambda_events import FakeLambdaContext, http_api_event
+from devtools.lambda_kit.context import FakeLambdaContext
+from devtools.lambda_kit.events import http_api_event
 from devtools.template import Route
 from todo_shared.http.app_factory import create_app
 from todo_shared.runtime.lambda_handler import make_lambda_handler

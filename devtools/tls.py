@@ -1,4 +1,4 @@
-"""A throwaway certificate authority and a server certificate for localhost, for TLS tests."""
+"""A throwaway certificate authority and a server certificate for localhost (PgBouncer's client TLS)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from cryptography.x509.oid import NameOID
 
 
 @dataclass(frozen=True)
-class TestPki:
+class ThrowawayPki:
     ca_cert: Path
     server_cert: Path
     server_key: Path
@@ -24,7 +24,7 @@ def _name(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-def make_pki(directory: Path) -> TestPki:
+def make_pki(directory: Path) -> ThrowawayPki:
     now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_cert = (
@@ -74,7 +74,7 @@ def make_pki(directory: Path) -> TestPki:
         )
         .sign(ca_key, hashes.SHA256())
     )
-    pki = TestPki(directory / "ca.pem", directory / "server.pem", directory / "server.key")
+    pki = ThrowawayPki(directory / "ca.pem", directory / "server.pem", directory / "server.key")
     pki.ca_cert.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
     pki.server_cert.write_bytes(server_cert.public_bytes(serialization.Encoding.PEM))
     pki.server_key.write_bytes(

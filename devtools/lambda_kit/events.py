@@ -1,6 +1,6 @@
 """API Gateway HTTP API (payload 2.0) events and responses, as API Gateway builds them.
 
-Used by the Lambda test client, the Docker-free local gateway and the event-file invoker.
+Used by the Lambda test client (transport.py), the benchmark and the tests.
 """
 
 from __future__ import annotations
@@ -8,29 +8,13 @@ from __future__ import annotations
 import base64
 import time
 import uuid
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+from devtools.lambda_kit.context import ACCOUNT_ID
 from devtools.template import Route
 
 BINARY_CONTENT_PREFIXES = ("image/", "application/octet-stream", "application/pdf", "application/zip")
-
-
-@dataclass
-class FakeLambdaContext:
-    """The attributes Powertools and Mangum read from the Lambda context."""
-
-    function_name: str = "local-function"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 1024
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:local-function"
-    log_group_name: str = "/aws/lambda/local-function"
-    log_stream_name: str = "local"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 15_000
 
 
 def path_parameters(route: Route, path: str) -> dict[str, str]:
@@ -79,7 +63,7 @@ def http_api_event(
         "rawQueryString": query,
         "headers": joined,
         "requestContext": {
-            "accountId": "123456789012",
+            "accountId": ACCOUNT_ID,
             "apiId": "local",
             "domainName": domain,
             "domainPrefix": domain.split(".")[0],

@@ -1,8 +1,8 @@
 """The real PostgreSQL on 127.0.0.1:5432 and a real PgBouncer (transaction mode) in front of it.
 
-Each test run gets a fresh database with a unique name, dropped at the end. PgBouncer is started by the
-tests on a free port with its own configuration (client TLS allowed, with a throwaway CA), so the suite
-needs only the ``pgbouncer`` binary (Debian package ``pgbouncer``).
+Each test run or benchmark gets a fresh database with a unique name, dropped at the end. PgBouncer is
+started on a free port with its own configuration (client TLS allowed, with a throwaway CA), so they need
+only the ``pgbouncer`` binary (Debian package ``pgbouncer``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 import pg8000.native
 
 from devtools.net import free_port
-from tests.support.tls import TestPki, make_pki
+from devtools.tls import ThrowawayPki, make_pki
 
 POSTGRES_HOST = os.environ.get("TEST_POSTGRES_HOST", "127.0.0.1")
 POSTGRES_PORT = int(os.environ.get("TEST_POSTGRES_PORT", "5432"))
@@ -29,12 +29,17 @@ POSTGRES_USER = os.environ.get("TEST_POSTGRES_USER", "postgres")
 PGBOUNCER_CANDIDATES = ("pgbouncer", "/usr/sbin/pgbouncer", "/usr/bin/pgbouncer")
 
 
+def connect(database: str, *, timeout: float | None = None) -> pg8000.native.Connection:
+    """A direct connection to ``database`` on the local server, as its superuser."""
+    return pg8000.native.Connection(
+        POSTGRES_USER, host=POSTGRES_HOST, port=POSTGRES_PORT, database=database, timeout=timeout
+    )
+
+
 def postgres_unavailable_reason() -> str | None:
     """None when the server answers; otherwise why not, for a skip or failure message."""
     try:
-        connection = pg8000.native.Connection(
-            POSTGRES_USER, host=POSTGRES_HOST, port=POSTGRES_PORT, database="postgres", timeout=3
-        )
+        connection = connect("postgres", timeout=3)
     except Exception as error:  # any failure to connect means "not available here"
         return f"PostgreSQL not reachable at {POSTGRES_HOST}:{POSTGRES_PORT} as {POSTGRES_USER} ({error})"
     connection.close()
@@ -50,9 +55,7 @@ def pgbouncer_binary() -> str | None:
 
 
 def _admin() -> pg8000.native.Connection:
-    return pg8000.native.Connection(
-        POSTGRES_USER, host=POSTGRES_HOST, port=POSTGRES_PORT, database="postgres", timeout=10
-    )
+    return connect("postgres", timeout=10)
 
 
 @contextmanager
@@ -77,7 +80,7 @@ def direct_url(database: str) -> str:
 @dataclass
 class PgBouncer:
     port: int
-    pki: TestPki
+    pki: ThrowawayPki
     process: subprocess.Popen[bytes]
     config_path: Path
 

@@ -15,7 +15,8 @@ import httpx
 
 from devtools import template
 from devtools.functions import load_function
-from devtools.lambda_events import FakeLambdaContext, http_api_event, response_parts
+from devtools.lambda_kit.context import FakeLambdaContext
+from devtools.lambda_kit.events import http_api_event, response_parts
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
