@@ -1,6 +1,6 @@
 """Checks the *built* artifacts, then runs them the way Lambda runs them, one fresh interpreter per invocation.
 
-    python -m devtools.invoke_built --build-dir .aws-sam/build-x86_64 --python python3.13
+    python -m devtools.invoke_built --build-dir .aws-sam/x86_64/build --python python3.13
     python -m devtools.invoke_built --build-dir .aws-sam/build --python python3.13 --package-only
 
 Package checks (shared/Makefile builds the layer; docs/decisions.md, "Layer build: makefile instead of
@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -231,8 +232,28 @@ def resource_names() -> dict[str, str]:
     }
 
 
-def layer_architecture(document: dict[str, Any]) -> str:
-    architecture = document["Resources"][LAYER]["Metadata"]["BuildArchitecture"]
+def built_architecture(build_dir: Path) -> str:
+    """The architecture ``sam build`` built the layer in ``build_dir`` for, from its own record of the build
+    (build.toml, beside the build folder): the built template still says ``!Ref Architecture``."""
+    record = tomllib.loads((build_dir.parent / "build.toml").read_text())
+    found = [
+        definition["architecture"]
+        for definition in record.get("layer_build_definitions", {}).values()
+        if definition.get("layer_name") == LAYER
+    ]
+    if len(found) != 1:
+        raise RuntimeError(
+            f"{build_dir.parent / 'build.toml'} records {len(found)} builds of {LAYER}, not one"
+        )
+    architecture = found[0]
+    assert isinstance(architecture, str)
+    return architecture
+
+
+def deployed_architecture() -> str:
+    """The template's own architecture (its Architecture parameter's default), which is what deploys."""
+    document = template.project_template()
+    architecture = template.parameter_values(document)["Architecture"]
     assert isinstance(architecture, str)
     return architecture
 
@@ -320,9 +341,8 @@ def architecture_problems(layer_python: Path, architecture: str) -> list[str]:
 
 def check_package(build_dir: Path, interpreter: Interpreter) -> int:
     """Prints the package checks and sizes; returns the number of problems."""
-    built = template.load_template(build_dir / "template.yaml")
-    architecture = layer_architecture(built)
-    deployed = layer_architecture(template.project_template())
+    architecture = built_architecture(build_dir)
+    deployed = deployed_architecture()
     layer_python = build_dir / LAYER / "python"
     problems = [
         *bytecode_problems(layer_python, interpreter, make_variable("NOT_COMPILED")),
