@@ -107,14 +107,33 @@ def _origin(value: str, name: str) -> str:
     return origin
 
 
+def _local_state(state_dir: Path, env: dict[str, str], setting: str) -> Path:
+    """``state_dir`` for the local default of ``setting`` (a SQLite file, the dev secret), which lives there.
+    Inside a Lambda function (``sam local`` with ``ENVIRONMENT=local``) it would be the code directory: never
+    written, it is read-only there."""
+    task_root = env.get("LAMBDA_TASK_ROOT", "").strip()
+    if task_root and state_dir.resolve().is_relative_to(Path(task_root).resolve()):
+        raise SettingsError(
+            f"{setting} is not set, and its local default would be written into the function's code "
+            f"directory ({state_dir.resolve()}); set {setting}"
+        )
+    return state_dir
+
+
 def _local_secret(state_dir: Path) -> str:
     """A random dev secret, generated once and kept in a git-ignored file."""
     path = state_dir / "dev-secret"
     if path.is_file():
         return path.read_text(encoding="utf-8").strip()
-    state_dir.mkdir(parents=True, exist_ok=True)
     value = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as error:
+        raise SettingsError(
+            f"BETTER_AUTH_SECRET is not set, and no development secret can be kept in {state_dir} "
+            f"({error.strerror}); set BETTER_AUTH_SECRET"
+        ) from None
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(value + "\n")
     return value
@@ -148,7 +167,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     if database_url is None:
         if environment != "local":
             raise SettingsError("DATABASE_URL is required (or DATABASE_URL_REF naming a secret)")
-        database_url = f"sqlite:///{(state_dir / 'todo.db').resolve()}"
+        database_url = f"sqlite:///{(_local_state(state_dir, env, 'DATABASE_URL') / 'todo.db').resolve()}"
     from todo_shared.database import DatabaseUrlError, parse_database_url
 
     try:
@@ -160,7 +179,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     if auth_secret is None:
         if environment != "local":
             raise SettingsError("BETTER_AUTH_SECRET is required (or BETTER_AUTH_SECRET_REF naming a secret)")
-        auth_secret = _local_secret(state_dir)
+        auth_secret = _local_secret(_local_state(state_dir, env, "BETTER_AUTH_SECRET"))
     secret_bytes = len(auth_secret.encode("utf-8"))
     if secret_bytes < MIN_SECRET_BYTES:
         raise SettingsError(
