@@ -33,7 +33,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import tomllib
 import zipfile
 from dataclasses import dataclass
@@ -41,11 +40,10 @@ from pathlib import Path
 from typing import Any
 
 from devtools import template
-from devtools.lambda_transport import match_route
+from devtools.event_sequence import EventOutcome, EventStep, function_resources, replay_events
 from devtools.migrate import migrate
-from devtools.paths import EVENTS_DIR, LAYER_DIR, ROOT
+from devtools.paths import LAYER_DIR, ROOT
 
-EXPECTATIONS = EVENTS_DIR / "expectations.json"
 LAYER = "SharedLayer"
 # Issue 7: the layer plus any one function, unzipped. Lambda's own limits, in the bytes it enforces: 250 MB
 # unzipped for a function and its layers, 50 MB zipped for a direct upload.
@@ -223,15 +221,6 @@ def invoke(
     return Invocation(response=result["response"], compiled=result["compiled"])
 
 
-def resource_names() -> dict[str, str]:
-    """Function folder → logical id (sam build names its output folders by logical id)."""
-    return {
-        Path(resource["Properties"]["CodeUri"]).name: logical_id
-        for logical_id, resource in template.project_template()["Resources"].items()
-        if resource["Type"] == "AWS::Serverless::Function"
-    }
-
-
 def built_architecture(build_dir: Path) -> str:
     """The architecture ``sam build`` built the layer in ``build_dir`` for, from its own record of the build
     (build.toml, beside the build folder): the built template still says ``!Ref Architecture``."""
@@ -351,7 +340,7 @@ def check_package(build_dir: Path, interpreter: Interpreter) -> int:
     ]
     modules = sum(1 for _ in layer_python.rglob("*.pyc"))
     print(f"layer bytecode: {modules} .pyc files")
-    names = [LAYER, *sorted(resource_names().values())]
+    names = [LAYER, *sorted(function_resources().values())]
     sizes = {name: tree_size(build_dir / name) for name in names}
     print(
         f"sizes ({architecture}; MB = 10^6 bytes; Lambda: {LAMBDA_UNZIPPED_LIMIT / 1e6:.0f} MB unzipped for a "
@@ -383,60 +372,28 @@ def check_package(build_dir: Path, interpreter: Interpreter) -> int:
 
 def invoke_events(build_dir: Path, python: str, runtime_dir: Path) -> int:
     """Runs every events/ file through its built function; returns the number of failures."""
-    manifest = json.loads(EXPECTATIONS.read_text())
-    token_placeholder = manifest["placeholder_token"]
-    user_placeholder = manifest["placeholder_user_id"]
-    routes = template.routes(template.project_template())
-    resources = resource_names()
     layer_python = str((build_dir / LAYER / "python").resolve())
-    failures = 0
-    token, user_id = token_placeholder, user_placeholder
     with tempfile.TemporaryDirectory() as state:
         database_url = f"sqlite:///{state}/built.db"
         migrate(database_url)
-        for entry in manifest["sequence"]:
-            raw = (EVENTS_DIR / entry["event"]).read_text()
-            event = json.loads(raw.replace(token_placeholder, token).replace(user_placeholder, user_id))
-            route = match_route(routes, event["requestContext"]["http"]["method"], event["rawPath"])
-            if route is None:
-                print(f"FAIL {entry['event']}: no template route for {event['routeKey']}")
-                failures += 1
-                continue
-            started = time.perf_counter()
-            env = lambda_environment(database_url, route.function)
+
+        def call(step: EventStep) -> EventOutcome:
+            env = lambda_environment(database_url, step.function)
             invocation = invoke(
-                python,
-                build_dir.resolve(),
-                resources[route.function],
-                route.function,
-                event,
-                env,
-                runtime_dir,
+                python, build_dir.resolve(), step.resource, step.function, step.event, env, runtime_dir
             )
-            elapsed = (time.perf_counter() - started) * 1000
-            status = int(invocation.response["statusCode"])
             from_layer = [path for path in invocation.compiled if path.startswith(layer_python)]
-            ok = status == entry["status"] and not from_layer
-            failures += not ok
-            print(
-                f"{'ok  ' if ok else 'FAIL'} {entry['event']:<32} {route.function:<8} {status} "
-                f"(want {entry['status']}) {elapsed:6.0f} ms, compiled from source: {len(from_layer)} layer, "
-                f"{len(invocation.compiled) - len(from_layer)} function"
+            return EventOutcome(
+                status=int(invocation.response["statusCode"]),
+                body=invocation.response.get("body", ""),
+                problem=f"layer modules without usable bytecode: {', '.join(from_layer[:5])}"
+                if from_layer
+                else None,
+                note=f"compiled from source: {len(from_layer)} layer, "
+                f"{len(invocation.compiled) - len(from_layer)} function",
             )
-            if from_layer:
-                print(f"     layer modules without usable bytecode: {', '.join(from_layer[:5])}")
-            if entry.get("capture_token") and status < 300:
-                body = json.loads(invocation.response["body"])
-                token, user_id = body["token"], body["user"]["id"]
-    covered = {entry["event"] for entry in manifest["sequence"]}
-    missing = sorted(
-        path.name for path in EVENTS_DIR.glob("*.json") if path != EXPECTATIONS and path.name not in covered
-    )
-    for name in missing:
-        print(f"FAIL {name}: not in events/expectations.json")
-    failures += len(missing)
-    print(f"{len(covered) - failures if failures <= len(covered) else 0} passed, {failures} failed")
-    return failures
+
+        return replay_events(call)
 
 
 def main(argv: list[str] | None = None) -> int:
