@@ -88,8 +88,13 @@ def test_a_name_alone_takes_its_value_from_the_environment(
     ],
 )
 def test_refuses_what_the_functions_would_refuse(
-    assignments: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    assignments: list[str],
+    message: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)  # other tests' fixtures may have set it
     output = tmp_path / "env.sam-local.json"
     assert sam_env.main([*assignments, "--output", str(output)]) == 2
     error = capsys.readouterr().err
