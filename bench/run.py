@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.run [--rounds 15] [--warm 300] [--login 20] [--output docs/performance.md]
 
-Needs: the SAM build for this machine's architecture (``.aws-sam/build-x86_64`` here; ``scripts/sam-check
+Needs: the SAM build for this machine's architecture (``.aws-sam/x86_64/build`` here; ``scripts/sam-check
 --build-only`` is run if it is missing), PostgreSQL on 127.0.0.1 and the pgbouncer binary. Starts a moto
 server to answer the Secrets Manager / SSM look-ups, a fresh database with two users (one with 20 tasks and a
 bcrypt password at the production cost, one that receives the created tasks), and PgBouncer in transaction
@@ -96,7 +96,7 @@ def find_python() -> str:
 
 def build_dir() -> Path:
     machine = platform.machine()
-    directory = ROOT / (".aws-sam/build" if machine in ("aarch64", "arm64") else ".aws-sam/build-x86_64")
+    directory = ROOT / (".aws-sam/build" if machine in ("aarch64", "arm64") else ".aws-sam/x86_64/build")
     if not directory.is_dir():
         subprocess.run([str(ROOT / "scripts/sam-check"), "--build-only"], check=True, cwd=ROOT)
     missing = [

@@ -1,6 +1,6 @@
 """Checks the *built* artifacts, then runs them the way Lambda runs them, one fresh interpreter per invocation.
 
-    python -m devtools.invoke_built --build-dir .aws-sam/build-x86_64 --python python3.13
+    python -m devtools.invoke_built --build-dir .aws-sam/x86_64/build --python python3.13
     python -m devtools.invoke_built --build-dir .aws-sam/build --python python3.13 --package-only
 
 Package checks (shared/Makefile builds the layer; docs/adr/0002-functions-and-layer-build.md): every layer module has an unchecked-hash ``.pyc`` of the runtime's Python next to it (except the
@@ -26,27 +26,24 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import os
 import subprocess
 import sys
 import tempfile
-import time
+import tomllib
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from devtools import template
+from devtools.event_sequence import EventOutcome, EventStep, function_resources, replay_events
 from devtools.lambda_kit.bytecode import read_header
 from devtools.lambda_kit.environment import lambda_environment
 from devtools.lambda_kit.isolated import invoke_isolated
 from devtools.lambda_kit.runtime import runtime_standin
-from devtools.lambda_kit.transport import match_route
 from devtools.migrate import migrate
-from devtools.paths import EVENTS_DIR, LAYER_DIR
+from devtools.paths import LAYER_DIR
 
-EXPECTATIONS = EVENTS_DIR / "expectations.json"
 LAYER = "SharedLayer"
 # The budget (docs/adr/0002-functions-and-layer-build.md): the layer plus any one function, unzipped. Lambda's own limits, in the bytes it enforces: 250 MB
 # unzipped for a function and its layers, 50 MB zipped for a direct upload.
@@ -97,17 +94,28 @@ def make_variable(name: str) -> list[str]:
     return completed.stdout.split()
 
 
-def resource_names() -> dict[str, str]:
-    """Function folder → logical id (sam build names its output folders by logical id)."""
-    return {
-        Path(resource["Properties"]["CodeUri"]).name: logical_id
-        for logical_id, resource in template.project_template()["Resources"].items()
-        if resource["Type"] == "AWS::Serverless::Function"
-    }
+def built_architecture(build_dir: Path) -> str:
+    """The architecture ``sam build`` built the layer in ``build_dir`` for, from its own record of the build
+    (build.toml, beside the build folder): the built template still says ``!Ref Architecture``."""
+    record = tomllib.loads((build_dir.parent / "build.toml").read_text())
+    found = [
+        definition["architecture"]
+        for definition in record.get("layer_build_definitions", {}).values()
+        if definition.get("layer_name") == LAYER
+    ]
+    if len(found) != 1:
+        raise RuntimeError(
+            f"{build_dir.parent / 'build.toml'} records {len(found)} builds of {LAYER}, not one"
+        )
+    architecture = found[0]
+    assert isinstance(architecture, str)
+    return architecture
 
 
-def layer_architecture(document: dict[str, Any]) -> str:
-    architecture = document["Resources"][LAYER]["Metadata"]["BuildArchitecture"]
+def deployed_architecture() -> str:
+    """The template's own architecture (its Architecture parameter's default), which is what deploys."""
+    document = template.project_template()
+    architecture = template.parameter_values(document)["Architecture"]
     assert isinstance(architecture, str)
     return architecture
 
@@ -194,9 +202,8 @@ def architecture_problems(layer_python: Path, architecture: str) -> list[str]:
 
 def check_package(build_dir: Path, interpreter: Interpreter) -> int:
     """Prints the package checks and sizes; returns the number of problems."""
-    built = template.load_template(build_dir / "template.yaml")
-    architecture = layer_architecture(built)
-    deployed = layer_architecture(template.project_template())
+    architecture = built_architecture(build_dir)
+    deployed = deployed_architecture()
     layer_python = build_dir / LAYER / "python"
     problems = [
         *bytecode_problems(layer_python, interpreter, make_variable("NOT_COMPILED")),
@@ -205,7 +212,7 @@ def check_package(build_dir: Path, interpreter: Interpreter) -> int:
     ]
     modules = sum(1 for _ in layer_python.rglob("*.pyc"))
     print(f"layer bytecode: {modules} .pyc files")
-    names = [LAYER, *sorted(resource_names().values())]
+    names = [LAYER, *sorted(function_resources().values())]
     sizes = {name: tree_size(build_dir / name) for name in names}
     print(
         f"sizes ({architecture}; MB = 10^6 bytes; Lambda: {LAMBDA_UNZIPPED_LIMIT / 1e6:.0f} MB unzipped for a "
@@ -237,28 +244,14 @@ def check_package(build_dir: Path, interpreter: Interpreter) -> int:
 
 def invoke_events(build_dir: Path, python: str, runtime_dir: Path) -> int:
     """Runs every events/ file through its built function; returns the number of failures."""
-    manifest = json.loads(EXPECTATIONS.read_text())
-    token_placeholder = manifest["placeholder_token"]
-    user_placeholder = manifest["placeholder_user_id"]
-    routes = template.routes(template.project_template())
-    resources = resource_names()
     layer_python = (build_dir / LAYER / "python").resolve()
-    failures = 0
-    token, user_id = token_placeholder, user_placeholder
     with tempfile.TemporaryDirectory() as state:
         database_url = f"sqlite:///{state}/built.db"
         migrate(database_url)
-        for entry in manifest["sequence"]:
-            raw = (EVENTS_DIR / entry["event"]).read_text()
-            event = json.loads(raw.replace(token_placeholder, token).replace(user_placeholder, user_id))
-            route = match_route(routes, event["requestContext"]["http"]["method"], event["rawPath"])
-            if route is None:
-                print(f"FAIL {entry['event']}: no template route for {event['routeKey']}")
-                failures += 1
-                continue
-            started = time.perf_counter()
+
+        def call(step: EventStep) -> EventOutcome:
             env = lambda_environment(
-                route.function,
+                step.function,
                 {
                     "DATABASE_URL": database_url,
                     "BETTER_AUTH_SECRET": "built-artifact-check-secret-0123456789abcdef",
@@ -267,32 +260,20 @@ def invoke_events(build_dir: Path, python: str, runtime_dir: Path) -> int:
                 },
             )
             invocation = invoke_isolated(
-                python, build_dir.resolve() / resources[route.function], layer_python, runtime_dir, event, env
+                python, build_dir.resolve() / step.resource, layer_python, runtime_dir, step.event, env
             )
-            elapsed = (time.perf_counter() - started) * 1000
-            status = int(invocation.response["statusCode"])
             from_layer = [path for path in invocation.compiled if path.startswith(str(layer_python))]
-            ok = status == entry["status"] and not from_layer
-            failures += not ok
-            print(
-                f"{'ok  ' if ok else 'FAIL'} {entry['event']:<32} {route.function:<8} {status} "
-                f"(want {entry['status']}) {elapsed:6.0f} ms, compiled from source: {len(from_layer)} layer, "
-                f"{len(invocation.compiled) - len(from_layer)} function"
+            return EventOutcome(
+                status=int(invocation.response["statusCode"]),
+                body=invocation.response.get("body", ""),
+                problem=f"layer modules without usable bytecode: {', '.join(from_layer[:5])}"
+                if from_layer
+                else None,
+                note=f"compiled from source: {len(from_layer)} layer, "
+                f"{len(invocation.compiled) - len(from_layer)} function",
             )
-            if from_layer:
-                print(f"     layer modules without usable bytecode: {', '.join(from_layer[:5])}")
-            if entry.get("capture_token") and status < 300:
-                body = json.loads(invocation.response["body"])
-                token, user_id = body["token"], body["user"]["id"]
-    covered = {entry["event"] for entry in manifest["sequence"]}
-    missing = sorted(
-        path.name for path in EVENTS_DIR.glob("*.json") if path != EXPECTATIONS and path.name not in covered
-    )
-    for name in missing:
-        print(f"FAIL {name}: not in events/expectations.json")
-    failures += len(missing)
-    print(f"{len(covered) - failures if failures <= len(covered) else 0} passed, {failures} failed")
-    return failures
+
+        return replay_events(call)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""Reads template.yaml: the functions, their HTTP routes and the CORS configuration.
+"""Reads template.yaml: the functions, their HTTP routes, the CORS configuration and parameter values.
 
 The template is the single source of truth for routes and CORS; the local server, the Lambda test client
 and the drift tests all read it through here.
@@ -101,6 +101,30 @@ def cors(template: dict[str, Any]) -> Cors:
                 expose_headers=tuple(config.get("ExposeHeaders", ())),
             )
     raise LookupError("template.yaml has no AWS::Serverless::HttpApi")
+
+
+def parameter_values(template: dict[str, Any], overrides: dict[str, str] | None = None) -> dict[str, Any]:
+    """The parameters' values as CloudFormation and SAM take them: defaults, then ``overrides``."""
+    values = {name: spec["Default"] for name, spec in template["Parameters"].items() if "Default" in spec}
+    return {**values, **(overrides or {})}
+
+
+def resolve(value: Any, parameters: dict[str, Any]) -> Any:
+    """``value`` with ``!Ref`` of a parameter and ``!Sub`` over parameters replaced by their values (recursively);
+    a reference to anything else is left as it is."""
+    if isinstance(value, list):
+        return [resolve(item, parameters) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if set(value) == {"Ref"} and value["Ref"] in parameters:
+        return parameters[value["Ref"]]
+    if set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
+        return re.sub(
+            r"\$\{([A-Za-z0-9]+)\}",
+            lambda match: str(parameters.get(match[1], match[0])),
+            value["Fn::Sub"],
+        )
+    return {key: resolve(item, parameters) for key, item in value.items()}
 
 
 @cache

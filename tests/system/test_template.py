@@ -110,15 +110,16 @@ def _make_environment() -> dict[str, str]:
     }
 
 
-def _layer_build_commands(**variables: str) -> list[str]:
-    """The commands `sam build` would have shared/Makefile run, without running them (make -n)."""
+def _layer_build_commands(architecture: str = "arm64", **variables: str) -> list[str]:
+    """The commands `sam build` would have shared/Makefile run, without running them (make -n), through the
+    architecture's Makefile the template points it to (shared/arch/<architecture>/Makefile)."""
     completed = subprocess.run(
         [
             "make",
             "-n",
             "--no-print-directory",
             "-f",
-            str(LAYER_DIR / "Makefile"),
+            str(LAYER_DIR / "arch" / architecture / "Makefile"),
             "build-SharedLayer",
             "ARTIFACTS_DIR=/artifacts",
             *(f"{name}={value}" for name, value in variables.items()),
@@ -145,10 +146,10 @@ def test_layer_is_built_by_its_makefile_for_arm64_and_python_3_13(document: dict
     layer = _layer(document)
     assert layer["Properties"]["ContentUri"] == "shared/"
     assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
-    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
-    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
+    assert layer["Metadata"]["BuildMethod"] == "makefile"
     assert document["Globals"]["Function"]["Runtime"] == "python3.13"
-    assert document["Globals"]["Function"]["Architectures"] == ["arm64"]
+    # One architecture for the functions and the layer, arm64 by default: tests/system/test_architecture.py.
+    assert template.parameter_values(document)["Architecture"] == "arm64"
 
 
 def test_layer_makefile_installs_wheels_for_python_3_13_on_arm64() -> None:
@@ -168,7 +169,7 @@ def test_layer_makefile_installs_wheels_for_python_3_13_on_arm64() -> None:
 
 
 def test_layer_makefile_builds_for_x86_64_when_asked() -> None:
-    install = _command(_layer_build_commands(LAYER_ARCHITECTURE="x86_64"), "pip install")
+    install = _command(_layer_build_commands("x86_64"), "pip install")
     assert "--platform manylinux2014_x86_64" in install
     assert "aarch64" not in install
 

@@ -118,6 +118,19 @@ def _state_dir(path: Path) -> Path:
     return path
 
 
+def _local_state(state_dir: Path, env: dict[str, str], setting: str) -> Path:
+    """``state_dir`` for the local default of ``setting`` (a SQLite file, the dev secret), which lives there.
+    Inside a Lambda function (``sam local`` with ``ENVIRONMENT=local``) it would be the code directory: never
+    written, it is read-only there."""
+    task_root = env.get("LAMBDA_TASK_ROOT", "").strip()
+    if task_root and state_dir.resolve().is_relative_to(Path(task_root).resolve()):
+        raise SettingsError(
+            f"{setting} is not set, and its local default would be written into the function's code "
+            f"directory ({state_dir.resolve()}); set {setting}"
+        )
+    return state_dir
+
+
 def _local_secret(state_dir: Path) -> str:
     """A random dev secret, generated once and kept in a git-ignored file."""
     path = _state_dir(state_dir) / "dev-secret"
@@ -164,7 +177,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     if database_url is None:
         if environment != "local":
             raise SettingsError("DATABASE_URL is required (or DATABASE_URL_REF naming a secret)")
-        database_url = f"sqlite:///{(_state_dir(state_dir) / 'todo.db').resolve()}"
+        database_url = (
+            f"sqlite:///{(_state_dir(_local_state(state_dir, env, 'DATABASE_URL')) / 'todo.db').resolve()}"
+        )
     try:
         parse_database_url(database_url)
     except DatabaseUrlError as error:
@@ -174,7 +189,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     if auth_secret is None:
         if environment != "local":
             raise SettingsError("BETTER_AUTH_SECRET is required (or BETTER_AUTH_SECRET_REF naming a secret)")
-        auth_secret = _local_secret(state_dir)
+        auth_secret = _local_secret(_local_state(state_dir, env, "BETTER_AUTH_SECRET"))
     secret_bytes = len(auth_secret.encode("utf-8"))
     if secret_bytes < MIN_SECRET_BYTES:
         raise SettingsError(
