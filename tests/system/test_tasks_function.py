@@ -49,7 +49,7 @@ def test_every_tasks_route_has_one_event_file_that_matches_it() -> None:
     routes = {
         f"{route.method} {route.path}": route
         for route in template.routes(template.project_template())
-        if route.function == "tasks"
+        if route.function == "tasks" and not route.path.endswith("/")  # a slash twin is the same route
     }
     seen: dict[str, str] = {}
     for path in _event_files():

@@ -73,6 +73,6 @@ def test_a_state_directory_that_cannot_be_created_is_a_settings_error(tmp_path: 
         load_settings(env)
     message = str(raised.value)
     assert message == (
-        f"BETTER_AUTH_SECRET is not set, and no development secret can be kept in {blocker / 'state'} "
-        "(Not a directory); set BETTER_AUTH_SECRET"
+        f"LOCAL_STATE_DIR {str(blocker / 'state')!r} cannot be created (Not a directory): "
+        "set LOCAL_STATE_DIR to a writable directory, or DATABASE_URL and BETTER_AUTH_SECRET"
     )
