@@ -1,4 +1,5 @@
-"""A throwaway certificate authority and a server certificate for localhost (PgBouncer's client TLS)."""
+"""A throwaway certificate authority and a server certificate for localhost (PgBouncer's client TLS in the
+tests, the local gateway's HTTPS mode)."""
 
 from __future__ import annotations
 
@@ -75,6 +76,8 @@ def make_pki(directory: Path) -> ThrowawayPki:
         .sign(ca_key, hashes.SHA256())
     )
     pki = ThrowawayPki(directory / "ca.pem", directory / "server.pem", directory / "server.key")
+    pki.server_key.unlink(missing_ok=True)
+    pki.server_key.touch(mode=0o600)  # the key is for this user only, throwaway or not
     pki.ca_cert.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
     pki.server_cert.write_bytes(server_cert.public_bytes(serialization.Encoding.PEM))
     pki.server_key.write_bytes(
@@ -83,3 +86,18 @@ def make_pki(directory: Path) -> ThrowawayPki:
         )
     )
     return pki
+
+
+def reusable_pki(directory: Path, *, min_left: dt.timedelta = dt.timedelta(hours=1)) -> ThrowawayPki:
+    """The PKI already in ``directory`` while its server certificate is valid ``min_left`` longer (a browser
+    told to trust the CA keeps trusting it), else a new one written there."""
+    pki = ThrowawayPki(directory / "ca.pem", directory / "server.pem", directory / "server.key")
+    if all(path.is_file() for path in (pki.ca_cert, pki.server_cert, pki.server_key)):
+        try:
+            certificate = x509.load_pem_x509_certificate(pki.server_cert.read_bytes())
+        except ValueError:
+            certificate = None
+        if certificate is not None and certificate.not_valid_after_utc - dt.datetime.now(dt.UTC) > min_left:
+            return pki
+    directory.mkdir(parents=True, exist_ok=True)
+    return make_pki(directory)
