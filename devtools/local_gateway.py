@@ -1,24 +1,44 @@
 """A Docker-free stand-in for ``sam local start-api``: template.yaml's HTTP API on localhost.
 
-    python -m devtools.local_gateway            # http://127.0.0.1:3001 (PORT, HOST honoured)
+    python -m devtools.local_gateway            # http://localhost:3001 (PORT, HOST honoured)
+    python -m devtools.local_gateway --https    # https://localhost:3001 (or GATEWAY_TLS=1)
 
 Each request is routed by the template's routes to the function that owns it and delivered to that
 function's real ``handler`` as an API Gateway HTTP API payload 2.0 event; CORS is answered here from the
 template's ``CorsConfiguration``, as API Gateway does (the functions themselves never add CORS headers).
-One request at a time, like one warm container per function.
+
+Browsers keep connections open and open several: each connection has its own thread, and one left idle for
+``GATEWAY_IDLE_TIMEOUT`` seconds (5) is closed. Requests still run through the handlers one at a time, like
+one warm container per function. In HTTPS mode the certificate is a throwaway one for localhost
+(``LOCAL_STATE_DIR``/gateway-tls, reused while valid) and the events say ``https`` as API Gateway's do, so
+the handlers set the production cookie (``Secure; SameSite=None; Partitioned``).
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import os
+import socket
+import ssl
 import sys
-from http.server import BaseHTTPRequestHandler, HTTPServer
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import httpx
 
 from devtools import template
 from devtools.lambda_kit.transport import LambdaTransport
+from devtools.net import browser_base
 from devtools.startup import StartupError, prepare_local_run
+from devtools.tls import ThrowawayPki, reusable_pki
 from todo_shared.config.settings import get_settings
+
+DEFAULT_IDLE_TIMEOUT = 5.0
+# API Gateway sets these from the connection; a client's own values never reach the functions.
+_FROM_CONNECTION = frozenset({"x-forwarded-proto", "x-forwarded-port"})
+_HOP_BY_HOP = frozenset({"content-length", "connection", "transfer-encoding", "keep-alive"})
 
 
 class CorsPolicy:
@@ -52,15 +72,30 @@ class CorsPolicy:
         return [("access-control-allow-credentials", "true")] if self.config.allow_credentials else []
 
 
-def make_request_handler(transport: LambdaTransport, cors: CorsPolicy) -> type[BaseHTTPRequestHandler]:
+def make_request_handler(
+    transport: LambdaTransport,
+    cors: CorsPolicy,
+    *,
+    scheme: str = "http",
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+) -> type[BaseHTTPRequestHandler]:
+    one_at_a_time = threading.Lock()  # the handlers and their module state see one request at a time
+
     class GatewayRequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "local-http-api"
+        # The socket timeout: a connection idle (or stalled mid-request) this long is closed.
+        timeout = idle_timeout
+
+        def setup(self) -> None:
+            super().setup()
+            if isinstance(self.connection, ssl.SSLSocket):
+                self.connection.do_handshake()  # here, under the timeout, not in the accepting thread
 
         def _send(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
             self.send_response(status)
             for name, value in headers:
-                if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                if name.lower() not in _HOP_BY_HOP:
                     self.send_header(name, value)
             self.send_header("content-length", str(len(body)))
             self.end_headers()
@@ -76,13 +111,22 @@ def make_request_handler(transport: LambdaTransport, cors: CorsPolicy) -> type[B
                 return
             length = int(self.headers.get("content-length") or 0)
             body = self.rfile.read(length) if length else b""
+            port = self.connection.getsockname()[1]  # the port the client connected to
             request = httpx.Request(
                 self.command,
-                f"http://{self.headers.get('host', 'localhost')}{self.path}",
-                headers=list(self.headers.items()),
+                f"{scheme}://{self.headers.get('host', 'localhost')}{self.path}",
+                headers=[
+                    *(
+                        (name, value)
+                        for name, value in self.headers.items()
+                        if name.lower() not in _FROM_CONNECTION
+                    ),
+                    ("x-forwarded-port", str(port)),  # the transport adds x-forwarded-proto from the scheme
+                ],
                 content=body,
             )
-            response = transport.handle_request(request)
+            with one_at_a_time:
+                response = transport.handle_request(request)
             headers = [
                 (name, value)
                 for name, value in response.headers.multi_items()
@@ -94,30 +138,120 @@ def make_request_handler(transport: LambdaTransport, cors: CorsPolicy) -> type[B
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _handle  # noqa: N815
 
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            sys.stderr.write(f"local-gateway {self.command} {self.path} {code}\n")
+
+        def log_error(self, format: str, *args: object) -> None:
+            if args and isinstance(args[0], TimeoutError):
+                format, args = "closed the connection: idle for %s s", (idle_timeout,)
+            self.log_message(format, *args)
+
         def log_message(self, format: str, *args: object) -> None:
-            sys.stderr.write(f"local-gateway {self.command} {self.path} {args[1] if len(args) > 1 else ''}\n")
+            sys.stderr.write(f"local-gateway {self.client_address[1]}: {format % args}\n")
 
     return GatewayRequestHandler
 
 
-def build_server(host: str, port: int) -> HTTPServer:
+class GatewayServer(ThreadingHTTPServer):
+    """One thread per connection, each with its own event loop (Mangum runs the app on the current one)."""
+
+    request_queue_size = 64  # browsers open several connections at once
+
+    def process_request_thread(
+        self, request: socket.socket | tuple[bytes, socket.socket], client_address: tuple[str, int]
+    ) -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
+
+    def handle_error(
+        self, request: socket.socket | tuple[bytes, socket.socket], client_address: tuple[str, int]
+    ) -> None:
+        # A client that goes away or refuses the certificate is one line, not a traceback.
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError, ssl.SSLError)):
+            sys.stderr.write(f"local-gateway {client_address[1]}: {type(error).__name__}: {error}\n")
+            return
+        super().handle_error(request, client_address)
+
+
+def use_tls(server: GatewayServer, pki: ThrowawayPki) -> None:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(pki.server_cert, pki.server_key)
+    context.set_alpn_protocols(["http/1.1"])
+    # Handshakes happen in each connection's thread (the handler's setup), so a slow one blocks no one.
+    server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
+
+
+def tls_directory() -> Path:
+    return Path(os.environ.get("LOCAL_STATE_DIR", "").strip() or ".local") / "gateway-tls"
+
+
+def idle_timeout_setting() -> float:
+    raw = os.environ.get("GATEWAY_IDLE_TIMEOUT", "").strip()
+    if not raw:
+        return DEFAULT_IDLE_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        raise StartupError(f"GATEWAY_IDLE_TIMEOUT must be a number of seconds, got {raw!r}") from None
+    if not 0 < value <= 3600:
+        raise StartupError(f"GATEWAY_IDLE_TIMEOUT must be between 0 and 3600 seconds, got {raw!r}")
+    return value
+
+
+def build_server(
+    host: str, port: int, *, pki: ThrowawayPki | None = None, idle_timeout: float = DEFAULT_IDLE_TIMEOUT
+) -> GatewayServer:
     settings = get_settings()
     config = template.cors(template.project_template())
-    handler = make_request_handler(LambdaTransport(), CorsPolicy(config, settings.frontend_origins))
-    return HTTPServer((host, port), handler)
+    handler = make_request_handler(
+        LambdaTransport(),
+        CorsPolicy(config, settings.frontend_origins),
+        scheme="https" if pki else "http",
+        idle_timeout=idle_timeout,
+    )
+    server = GatewayServer((host, port), handler)
+    if pki is not None:
+        use_tls(server, pki)
+    return server
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m devtools.local_gateway", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--https",
+        action="store_true",
+        default=os.environ.get("GATEWAY_TLS", "").strip().lower() in ("1", "true", "yes"),
+        help="serve https with a throwaway certificate for localhost (also GATEWAY_TLS=1)",
+    )
+    options = parser.parse_args(argv)
     try:
         run = prepare_local_run(default_port=3001)
+        idle_timeout = idle_timeout_setting()
     except StartupError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    server = build_server(run.host, run.port)
+    pki = reusable_pki(tls_directory()) if options.https else None
+    scheme = "https" if pki else "http"
+    server = build_server(run.host, run.port, pki=pki, idle_timeout=idle_timeout)
     print(
-        f"template.yaml's HTTP API on http://{run.host}:{run.port} (through the Lambda handlers)",
+        f"template.yaml's HTTP API on {scheme}://{run.host}:{run.port} (through the Lambda handlers)",
         file=sys.stderr,
     )
+    cookie_base = browser_base(scheme, run.host, run.port)
+    if cookie_base:
+        print(f"  {cookie_base} (use this origin for cookie logins from a browser page)", file=sys.stderr)
+    if pki is not None:
+        print(
+            f"  certificate authority to trust: {pki.ca_cert.resolve()} (e.g. curl --cacert)", file=sys.stderr
+        )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

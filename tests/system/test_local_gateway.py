@@ -1,10 +1,16 @@
-"""The Docker-free `sam local start-api` stand-in: real handlers behind template.yaml's routes and CORS."""
+"""The Docker-free `sam local start-api` stand-in: real handlers behind template.yaml's routes and CORS; a server
+that browsers can use (concurrent connections, idle timeouts, an HTTPS mode with the production cookie)."""
 
 from __future__ import annotations
 
+import http.client
 import os
+import socket
+import ssl
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -14,13 +20,60 @@ from devtools.net import running_server
 from tests.support.walkthrough import FRONTEND, walk_through
 
 
+def _env(state: Path, **settings: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "ENVIRONMENT")}
+    env.update({"LOCAL_STATE_DIR": str(state), "ENV_FILE": str(state / "none.env"), **settings})
+    return env
+
+
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    state: Path = tmp_path_factory.mktemp("gateway")
-    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "ENVIRONMENT")}
-    env.update({"LOCAL_STATE_DIR": str(state), "ENV_FILE": str(state / "none.env")})
-    with running_server("devtools.local_gateway", env) as base:
+    # Idle connections stay open longer than any test here waits for another client's answer.
+    state = tmp_path_factory.mktemp("gateway")
+    with running_server("devtools.local_gateway", _env(state, GATEWAY_IDLE_TIMEOUT="60")) as base:
         yield base
+
+
+@pytest.fixture(scope="module")
+def impatient_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    state = tmp_path_factory.mktemp("impatient-gateway")
+    with running_server("devtools.local_gateway", _env(state, GATEWAY_IDLE_TIMEOUT="1")) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def https_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, ssl.SSLContext]]:
+    state = tmp_path_factory.mktemp("https-gateway")
+    ca_file = state / "gateway-tls" / "ca.pem"
+    with running_server("devtools.local_gateway", _env(state), args=["--https"], ca_file=ca_file) as base:
+        yield base, ssl.create_default_context(cafile=ca_file)
+
+
+def _idle_connection(base: str) -> http.client.HTTPConnection:
+    """A keep-alive connection that has had one answer and is now left open, as browsers leave theirs."""
+    url = urlsplit(base)
+    connection = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=10)
+    connection.request("GET", "/health")
+    answer = connection.getresponse()
+    assert answer.status == 200
+    assert answer.getheader("connection") != "close"
+    answer.read()
+    return connection
+
+
+def _closed_within(sock: socket.socket, seconds: float) -> float:
+    """Seconds until the server closes ``sock`` (recv returns b""); fails if it sends or waits longer."""
+    sock.settimeout(seconds)
+    started = time.monotonic()
+    assert sock.recv(1) == b""
+    return time.monotonic() - started
+
+
+def _signup_cookie(client: httpx.Client) -> str:
+    email = f"cookie-{time.monotonic_ns()}@example.com"
+    answer = client.post("/api/auth/signup", json={"email": email, "password": "password123"})
+    assert answer.status_code == 201
+    return answer.headers["set-cookie"]
 
 
 def test_preflight_from_an_allowed_origin_gets_the_template_cors_answer(gateway: str) -> None:
@@ -63,3 +116,63 @@ def test_docs_are_served_by_the_docs_function_as_on_aws(gateway: str) -> None:
     document = httpx.get(f"{gateway}/openapi.json")
     assert document.status_code == 200
     assert {"/api/auth/login", "/api/tasks", "/health"} <= set(document.json()["paths"])
+
+
+def test_an_idle_keep_alive_connection_blocks_no_other_client(gateway: str) -> None:
+    idle = _idle_connection(gateway)
+    sock = idle.sock
+    # A server serving one connection at a time would keep these waiting until the idle one closed.
+    for _ in range(3):
+        with httpx.Client(base_url=gateway, timeout=10) as other:
+            assert other.get("/health").status_code == 200
+    walk_through(gateway)  # a whole walk-through too, many requests on new connections
+    # And the idle connection was open all along: it still answers, on the same socket.
+    idle.request("GET", "/health")
+    assert idle.getresponse().status == 200
+    assert idle.sock is sock
+    idle.close()
+
+
+def test_an_idle_connection_is_closed_after_the_idle_timeout(impatient_gateway: str) -> None:
+    after_a_request = _idle_connection(impatient_gateway)
+    assert after_a_request.sock is not None
+    assert 0.5 < _closed_within(after_a_request.sock, 10) < 5
+    url = urlsplit(impatient_gateway)
+    with socket.create_connection((url.hostname or "127.0.0.1", url.port or 80), timeout=10) as silent:
+        assert 0.5 < _closed_within(silent, 10) < 5  # a connection that never sent a request (a preconnect)
+    assert httpx.get(f"{impatient_gateway}/health").status_code == 200
+
+
+def test_over_plain_http_the_cookie_is_the_local_one_whatever_the_client_claims(gateway: str) -> None:
+    with httpx.Client(
+        base_url=gateway, headers={"X-Forwarded-Proto": "https", "X-Forwarded-Port": "443"}
+    ) as client:
+        cookie = _signup_cookie(client)
+    assert "SameSite=Lax" in cookie
+    assert "Secure" not in cookie
+    assert "Partitioned" not in cookie
+
+
+def test_https_mode_sets_the_production_cookie(https_gateway: tuple[str, ssl.SSLContext]) -> None:
+    base, trust = https_gateway
+    assert base.startswith("https://localhost:")
+    with httpx.Client(base_url=base, verify=trust, headers={"Origin": FRONTEND}) as client:
+        answer = client.get("/health")
+        assert answer.headers["strict-transport-security"].startswith("max-age=")  # the app saw https
+        cookie = _signup_cookie(client)
+        attributes = {part.strip() for part in cookie.split(";")[1:]}
+        assert {"HttpOnly", "Secure", "SameSite=None", "Partitioned", "Path=/"} <= attributes
+        # The cookie alone (httpx sends it back over https only) authenticates.
+        assert client.get("/api/auth/verify").status_code == 200
+        assert client.post("/api/auth/logout").status_code == 200
+        assert client.get("/api/auth/verify").status_code == 401
+
+
+def test_https_mode_answers_only_over_tls(https_gateway: tuple[str, ssl.SSLContext]) -> None:
+    base, _ = https_gateway
+    with pytest.raises(httpx.TransportError):
+        httpx.get(base.replace("https://", "http://") + "/health", timeout=5)
+    with pytest.raises(
+        httpx.ConnectError
+    ):  # the certificate is the throwaway CA's, trusted by no default store
+        httpx.get(f"{base}/health", timeout=5)
