@@ -27,6 +27,7 @@ run: venv-run
 test: venv
 	@scripts/ensure-postgres
 	@scripts/ensure-pgbouncer
+	@scripts/ensure-chromium
 	.venv/bin/pytest $(PYTEST_ARGS)
 
 # The inner loop: the unit and API tiers on SQLite through the in-process client (about a minute).

@@ -1,0 +1,199 @@
+"""A real browser: headless Chromium runs a frontend page on http://localhost:3000 against the local gateway,
+over http and over https (the production cookie), with the bearer token and with the cookie alone; a page on
+a foreign origin reads nothing and writes nothing. The pages are tests/support/browser/; a screenshot of each
+result page is written to .artifacts/browser/ (or TODO_ARTIFACTS_DIR).
+
+Without Chromium (scripts/ensure-chromium) these tests skip; in CI (CI=true) they fail instead."""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from selenium.webdriver.chrome.webdriver import WebDriver
+from selenium.webdriver.support.wait import WebDriverWait
+
+from devtools.net import running_server
+from devtools.paths import ROOT
+from tests.support import chromium
+from tests.support.static_site import serving
+
+pytestmark = pytest.mark.browser
+
+PAGES = Path(__file__).resolve().parents[1] / "support" / "browser"
+FRONTEND_PORT = 3000
+FOREIGN_HOST = "127.0.0.2"  # loopback too, but another origin and another site than localhost
+REQUIRED = os.environ.get("CI") == "true" or os.environ.get("TODO_REQUIRE_BROWSER") == "1"
+PAGE_SECONDS = 120.0
+
+
+@dataclass(frozen=True)
+class Sites:
+    frontend: str
+    foreign: str
+
+
+@dataclass(frozen=True)
+class Stack:
+    mode: str
+    api: str
+    gateway_log: Path
+    driver: WebDriver
+
+
+@pytest.fixture(scope="module")
+def sites() -> Iterator[Sites]:
+    reason = chromium.missing()
+    if reason:
+        if REQUIRED:
+            pytest.fail(f"required but unavailable: {reason}", pytrace=False)
+        pytest.skip(reason)
+    with ExitStack() as stack:
+        try:
+            port = stack.enter_context(serving(PAGES, "127.0.0.1", FRONTEND_PORT))
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise
+            port = stack.enter_context(serving(PAGES, "127.0.0.1", 0))  # 3000 is someone else's now
+        foreign_port = stack.enter_context(serving(PAGES, FOREIGN_HOST, 0))
+        yield Sites(f"http://localhost:{port}", f"http://{FOREIGN_HOST}:{foreign_port}")
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    directory = Path(os.environ.get("TODO_ARTIFACTS_DIR") or ROOT / ".artifacts" / "browser")
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+@pytest.fixture(scope="module", params=["http", "https"])
+def stack(
+    request: pytest.FixtureRequest, sites: Sites, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    """The gateway in one mode (FRONTEND_URL: the frontend page's origin) and a new browser trusting its CA."""
+    mode: str = request.param
+    state = tmp_path_factory.mktemp(f"browser-{mode}")
+    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "ENVIRONMENT")}
+    env.update(
+        {"LOCAL_STATE_DIR": str(state), "ENV_FILE": str(state / "none.env"), "FRONTEND_URL": sites.frontend}
+    )
+    ca_file = state / "gateway-tls" / "ca.pem" if mode == "https" else None
+    args = ["--https"] if mode == "https" else []
+    log = state / "gateway.log"
+    with running_server("devtools.local_gateway", env, args=args, ca_file=ca_file, log=log) as base:
+        api = base.replace("127.0.0.1", "localhost")  # the frontend's site: cookies set for it are same-site
+        with chromium.headless_chromium(state, trust=ca_file) as driver:
+            yield Stack(mode, api, log, driver)
+
+
+def _state(driver: WebDriver) -> str:
+    return str(driver.execute_script("return document.body.dataset.state"))
+
+
+def _wait(driver: WebDriver, states: set[str]) -> str:
+    WebDriverWait(driver, PAGE_SECONDS, poll_frequency=0.1).until(lambda d: _state(d) in states)
+    return _state(driver)
+
+
+def _report(driver: WebDriver) -> dict[str, Any]:
+    report = driver.execute_script("return window.report")
+    assert isinstance(report, dict)
+    return report
+
+
+def _failures(report: dict[str, Any]) -> list[str]:
+    return [f"{s['step']}: want {s['want']}, got {s['got']}" for s in report["steps"] if not s["passed"]]
+
+
+def _foreign_on_its_own(stack: Stack, sites: Sites, label: str, screenshot: Path) -> dict[str, Any]:
+    """The foreign page as a top-level page in a new tab (its own cookie partition); back to the first tab."""
+    driver = stack.driver
+    frontend_tab = driver.current_window_handle
+    driver.switch_to.new_window("tab")
+    try:
+        driver.get(f"{sites.foreign}/foreign.html?api={quote(stack.api)}&from={label}")
+        _wait(driver, {"passed", "failed"})
+        driver.save_screenshot(str(screenshot))
+        return _report(driver)
+    finally:
+        driver.close()
+        driver.switch_to.window(frontend_tab)
+
+
+# What the browser stored (signed in, before logout): over https the production attributes, in the frontend's
+# partition; over http SameSite=Lax; nothing when the page only ever sent the bearer token.
+_EXPECTED_COOKIE: dict[tuple[str, str], dict[str, object] | None] = {
+    ("http", "bearer"): None,
+    ("http", "cookie"): {"httpOnly": True, "secure": False, "sameSite": "Lax", "partition": None},
+    ("https", "bearer"): None,
+    ("https", "cookie"): {
+        "httpOnly": True,
+        "secure": True,
+        "sameSite": "None",
+        "partition": "http://localhost",
+    },
+}
+
+
+def _auth_cookie(driver: WebDriver) -> dict[str, object] | None:
+    """The attributes of the browser's ``todo_auth`` cookie (never its value), or None."""
+    cookies = driver.execute_cdp_cmd("Storage.getCookies", {})["cookies"]
+    found = [cookie for cookie in cookies if cookie["name"] == "todo_auth"]
+    if not found:
+        return None
+    (cookie,) = found
+    return {
+        "httpOnly": cookie["httpOnly"],
+        "secure": cookie["secure"],
+        "sameSite": cookie.get("sameSite"),
+        "partition": (cookie.get("partitionKey") or {}).get("topLevelSite"),
+    }
+
+
+def _gateway_status(log: Path, method: str, path: str) -> list[str]:
+    return re.findall(
+        rf"^local-gateway {method} {re.escape(path)} (\d+)$", log.read_text(), flags=re.MULTILINE
+    )
+
+
+@pytest.mark.parametrize("auth", ["bearer", "cookie"])
+def test_a_frontend_page_uses_the_api_and_a_foreign_origin_cannot(
+    stack: Stack, sites: Sites, auth: str, artifacts: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    driver = stack.driver
+    query = f"api={quote(stack.api)}&auth={auth}&foreign={quote(sites.foreign + '/foreign.html')}"
+    driver.get(f"{sites.frontend}/app.html?{query}")
+    foreign: dict[str, Any] | None = None
+    if _wait(driver, {"waiting", "passed", "failed"}) == "waiting":
+        assert _auth_cookie(driver) == _EXPECTED_COOKIE[(stack.mode, auth)]
+        foreign = _foreign_on_its_own(
+            stack, sites, f"foreign-top-{auth}", artifacts / f"{stack.mode}-{auth}-foreign.png"
+        )
+        driver.execute_script("window.resume()")
+    _wait(driver, {"passed", "failed"})
+    screenshot = artifacts / f"{stack.mode}-{auth}.png"
+    driver.save_screenshot(str(screenshot))
+    with capsys.disabled():
+        print(f"\n  browser ({stack.mode}, {auth}): {screenshot}")
+    report = _report(driver)
+
+    assert report["passed"], "the frontend page failed:\n" + "\n".join(_failures(report))
+    assert foreign is not None, "the frontend page never waited for the foreign page"
+    assert foreign["passed"], "the foreign page on its own failed:\n" + "\n".join(_failures(foreign))
+    # The foreign pages' simple (preflight-free) logout reached the API; what it answered is in the gateway's
+    # log. Framed by the frontend over https the cookie goes along (SameSite=None, the frontend's partition)
+    # and the CSRF guard refuses it; otherwise the browser withheld the cookie (SameSite=Lax, or another
+    # partition), so there was nothing to log out.
+    framed = "403" if (stack.mode, auth) == ("https", "cookie") else "401"
+    assert _gateway_status(stack.gateway_log, "POST", f"/api/auth/logout?from=foreign-frame-{auth}") == [
+        framed
+    ]
+    assert _gateway_status(stack.gateway_log, "POST", f"/api/auth/logout?from=foreign-top-{auth}") == ["401"]
