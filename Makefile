@@ -6,7 +6,7 @@ PYTEST_ARGS ?=
 .PHONY: venv-run help run test test-fast lint format typecheck check migrate openapi reliability bench venv clean
 
 help:
-	@echo "make run        serve the whole API on http://127.0.0.1:$${PORT:-8000} (SQLite; docs at /docs)"
+	@echo "make run        serve the whole API on http://localhost:$${PORT:-8000} (SQLite; docs at /docs)"
 	@echo "make test       run the tests (SQLite, PostgreSQL, PgBouncer; in-process and through the Lambda handlers)"
 	@echo "make test-fast  the inner loop: unit and API tests on SQLite, in-process (about a minute)"
 	@echo "make lint       ruff, mypy and the layer's import contracts"

@@ -1,6 +1,6 @@
 """The local API: every function's routes in one process, on the embedded SQLite database by default.
 
-    python -m devtools.serve          # http://127.0.0.1:8000 (PORT and HOST honoured), docs at /docs
+    python -m devtools.serve          # http://localhost:8000 (PORT and HOST honoured), docs at /docs
 
 Settings come from the environment and ./.env; none are needed. A SQLite database is migrated on start.
 CORS here follows template.yaml's CorsConfiguration (on AWS, API Gateway answers it).
@@ -15,6 +15,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from devtools import template
 from devtools.functions import combined_app
+from devtools.net import browser_base
 from devtools.startup import StartupError, prepare_local_run
 from todo_shared.config.settings import Settings
 
@@ -45,6 +46,9 @@ def main() -> int:
         return 2
     base = f"http://{run.host}:{run.port}"
     print(f"Todo API on {base} (docs: {base}/docs)", file=sys.stderr)
+    cookie_base = browser_base("http", run.host, run.port)
+    if cookie_base:
+        print(f"  {cookie_base} (use this origin for cookie logins from a browser page)", file=sys.stderr)
     uvicorn.run(
         build_local_app(run.settings), host=run.host, port=run.port, log_level="info", proxy_headers=False
     )
