@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 import pytest
 
-from devtools import postgres
+from devtools import postgres, template
 from devtools.event_sequence import EventOutcome, EventStep, replay_events
 from devtools.paths import ROOT
 from tests.support.walkthrough import FRONTEND, walk_through
@@ -91,10 +91,8 @@ def _matches(template: list[str], words: list[str]) -> bool:
 def test_the_readme_section_is_what_this_module_runs() -> None:
     readme = readme_commands()
     assert len(readme) == len(COMMANDS), readme
-    for (name, template), words in zip(COMMANDS.items(), readme, strict=True):
-        assert _matches(template, words), (
-            f"README's {shlex.join(words)!r} is not this module's {name} command"
-        )
+    for (name, pattern), words in zip(COMMANDS.items(), readme, strict=True):
+        assert _matches(pattern, words), f"README's {shlex.join(words)!r} is not this module's {name} command"
 
 
 def test_a_readme_command_changed_alone_is_caught() -> None:
@@ -351,7 +349,7 @@ def test_cors_as_sam_local_answers_it(api: str) -> None:
         "access-control-allow-methods": "DELETE,GET,OPTIONS,PATCH,POST,PUT",
         "access-control-allow-headers": "Content-Type,Authorization,If-Match",
         "access-control-allow-credentials": "true",
-        "access-control-max-age": "600",
+        "access-control-max-age": str(template.cors(template.project_template()).max_age),
     }
     asked = {
         "Access-Control-Request-Method": "PATCH",
