@@ -6,6 +6,7 @@ PostgreSQL and gives them back with their offset on SQLite, which keeps no zone.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from datetime import UTC, datetime
@@ -196,65 +197,132 @@ class TaskBase(SQLModel):
         return parse_due_date(value)
 
 
-def _no_default_in_schema(schema: dict[str, Any]) -> None:
-    """An optional field whose absence means "unchanged": its schema shows no default (null is refused)."""
-    schema.pop("default", None)
+# --- What the request schemas say, exactly as the validators above decide (checked by tests/unit/test_models_schema.py
+# and by schemathesis in tests/system/test_fuzz_schema.py) -------------------------------------------------
+
+# Python's whitespace (str.isspace, what str.strip removes), spelled out: JSON Schema's \s is ECMAScript's, a
+# different set (it has U+FEFF and lacks U+001C-U+001F and U+0085).
+WHITESPACE_CLASS = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# A title: no NUL, and at least one character that trimming keeps.
+TITLE_PATTERN = rf"^[^\x00]*[^\x00{WHITESPACE_CLASS}][^\x00]*$"
+DESCRIPTION_PATTERN = r"^[^\x00]*$"
 
 
-def _read_only(schema: dict[str, Any]) -> None:
-    schema.pop("default", None)
-    schema["readOnly"] = True
-
-
-def _read_only_field(
-    description: str = "Ignored: a read-only field of the task, accepted as sent back.",
-) -> Any:
-    return Field(
-        default=None, exclude=True, description=description, schema_extra={"json_schema_extra": _read_only}
+def _due_date_pattern() -> str:
+    """What ``parse_due_date`` accepts, as a regular expression: a real calendar date from 1970 to 9999, an
+    optional time (23:59:59.999999 at most) and offset (under 24 hours). At the two ends of the range the
+    pattern takes only what is inside it whatever the offset: 1970-01-01 without a positive offset, 9999-12-30
+    without a negative one, never 9999-12-31."""
+    day31 = "(?:0[1-9]|[12][0-9]|3[01])"
+    day30 = "(?:0[1-9]|[12][0-9]|30)"
+    feb = "02-(?:0[1-9]|1[0-9]|2[0-8])"
+    jan_to_nov = f"(?:01-{day31}|{feb}|(?:0[3578]|10)-{day31}|(?:0[469]|11)-{day30})"
+    any_day = f"(?:{jan_to_nov}|12-{day31})"
+    years_between = "(?:197[1-9]|19[89][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])"
+    leap_day = (
+        "(?:19(?:7[26]|8[048]|9[26])|[2-9][0-9](?:0[48]|[2468][048]|[13579][26])|(?:[2468][048]|[3579][26])00)"
+        "-02-29"
     )
+    dates = (
+        f"(?:{years_between}-{any_day}|{leap_day}"
+        f"|1970-(?:01-(?:0[2-9]|[12][0-9]|3[01])|{feb}|(?:0[3578]|1[02])-{day31}|(?:0[469]|11)-{day30})"
+        f"|9999-(?:{jan_to_nov}|12-(?:0[1-9]|[12][0-9])))"
+    )
+    time = r"[Tt ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?"
+    offset = "(?:[01][0-9]|2[0-3]):[0-5][0-9]"
+    return (
+        f"^(?:{dates}(?:{time}(?:[Zz]|[+-]{offset})?)?"
+        rf"|1970-01-01(?:{time}(?:[Zz]|-{offset}|\+00:00)?)?"
+        rf"|9999-12-30(?:{time}(?:[Zz]|\+{offset}|-00:00)?)?)$"
+    )
+
+
+DUE_DATE_PATTERN = _due_date_pattern()
+
+
+def _string_branch(prop: dict[str, Any]) -> dict[str, Any]:
+    """The string schema of a property (``anyOf: [string, null]`` for a nullable one)."""
+    return next((each for each in prop.get("anyOf", []) if each.get("type") == "string"), prop)
+
+
+def _request_schema(schema: dict[str, Any], *, defaults: bool) -> None:
+    """A write body's schema: the patterns the validators apply, and no ``default`` keyword.
+
+    A property with a default is optional in a request, but openapi-typescript (with its default
+    ``defaultNonNullable``) types every property that has a ``default`` as required, so that a create with a title
+    only would not compile. The default is said in words instead (``defaults``); without it absence means
+    "unchanged". ``due_date`` has the pattern of what is accepted (``format: date-time`` would say RFC 3339,
+    which requires an offset and allows years 0000-9999 and leap seconds).
+    """
+    properties: dict[str, dict[str, Any]] = schema["properties"]
+    for prop in properties.values():
+        if "default" in prop:
+            value = prop.pop("default")
+            if defaults and value is not None:
+                said = f"Default: {json.dumps(value)}."
+                prop["description"] = f"{prop['description']} {said}" if "description" in prop else said
+    _string_branch(properties["title"])["pattern"] = TITLE_PATTERN
+    _string_branch(properties["description"])["pattern"] = DESCRIPTION_PATTERN
+    due = _string_branch(properties["due_date"])
+    due.pop("format", None)
+    due["pattern"] = DUE_DATE_PATTERN
+
+
+def _create_schema(schema: dict[str, Any]) -> None:
+    _request_schema(schema, defaults=True)
+
+
+def _update_schema(schema: dict[str, Any]) -> None:
+    _request_schema(schema, defaults=False)
+
+
+def _ignored_field(
+    description: str = "Accepted with any value and ignored: a read-only field of the task, as sent back.",
+) -> Any:
+    return Field(default=None, exclude=True, description=description)
 
 
 class TaskReadOnlyFields(SQLModel):
     """The task's own read-only fields, which a frontend sends back with the task it read: accepted, whatever
-    their values, and never applied (``exclude``: they are not part of what is written)."""
+    their values, and never applied (``exclude``: they are not part of what is written).
 
-    id: Any = _read_only_field()
-    user_id: Any = _read_only_field()
-    created_at: Any = _read_only_field()
-    updated_at: Any = _read_only_field()
-    version: Any = _read_only_field(
-        "Ignored: send the task's ETag in If-Match to write only at that version."
+    The request schema does not mark them ``readOnly``: openapi-typescript's ``--read-write-markers`` would then
+    type them as ``never`` in a request body, so that a frontend could not send the task back as read. They are
+    ``readOnly`` in ``TaskPublic``, where they come from."""
+
+    id: Any = _ignored_field()
+    user_id: Any = _ignored_field()
+    created_at: Any = _ignored_field()
+    updated_at: Any = _ignored_field()
+    version: Any = _ignored_field(
+        "Accepted with any value and ignored: send the task's ETag in If-Match to write only at that version."
     )
 
 
 class TaskCreate(TaskReadOnlyFields, TaskBase):
     """``POST`` body: ``title`` required, the rest optional with their defaults."""
 
-    model_config = _REQUEST_CONFIG  # type: ignore[assignment]
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_create_schema)  # type: ignore[assignment]
 
 
 class TaskUpdate(TaskReadOnlyFields, TaskBase):
     """``PUT`` and ``PATCH`` body: the fields given change, the others stay. ``description`` and ``due_date``
     may be set to null; ``title``, ``completed`` and ``priority`` may not."""
 
-    model_config = _REQUEST_CONFIG  # type: ignore[assignment]
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_update_schema)  # type: ignore[assignment]
 
-    title: str = Field(
-        default=None, max_length=TITLE_MAX_LENGTH, schema_extra={"json_schema_extra": _no_default_in_schema}
-    )
-    completed: StrictBool = Field(default=None, schema_extra={"json_schema_extra": _no_default_in_schema})
-    priority: Priority = Field(default=None, schema_extra={"json_schema_extra": _no_default_in_schema})
+    title: str = Field(default=None, max_length=TITLE_MAX_LENGTH)
+    completed: StrictBool = Field(default=None)
+    priority: Priority = Field(default=None)
     description: str | None = Field(
         default=None,
         max_length=DESCRIPTION_MAX_LENGTH,
         description="Up to 1000 characters once trimmed; empty, whitespace-only or null clears it.",
-        schema_extra={"json_schema_extra": _no_default_in_schema},
     )
     due_date: datetime | None = Field(
         default=None,
         sa_type=UTCDateTime,
         description="ISO 8601 date or date-time, or null to clear it (see TaskCreate).",
-        schema_extra={"json_schema_extra": _no_default_in_schema},
     )
 
     @field_validator("title", "completed", "priority", mode="before")
@@ -307,10 +375,21 @@ Index(
 ).ddl_if(dialect="postgresql")
 
 
+SERVER_MANAGED_FIELDS = ("id", "user_id", "created_at", "updated_at", "version")
+
+
+def _public_task_schema(schema: dict[str, Any]) -> None:
+    """The fields the server manages are ``readOnly``: write bodies may carry them, but they are never applied."""
+    for name in SERVER_MANAGED_FIELDS:
+        schema["properties"][name]["readOnly"] = True
+
+
 class TaskPublic(TaskBase):
     """A task as the API answers it; timestamps are UTC with an offset."""
 
-    model_config = _RESPONSE_CONFIG  # type: ignore[assignment]
+    model_config = ConfigDict(  # type: ignore[assignment]
+        json_schema_serialization_defaults_required=True, json_schema_extra=_public_task_schema
+    )
 
     id: int
     user_id: str

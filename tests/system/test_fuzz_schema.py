@@ -37,6 +37,9 @@ from typing import Any
 import pytest
 import schemathesis
 from schemathesis import checks
+from schemathesis import engine as schemathesis_engine
+from schemathesis.cli.commands.run.context import ExecutionContext
+from schemathesis.engine import events as engine_events
 from schemathesis.generation.meta import ComponentInfo
 from sqlmodel import Session
 
@@ -81,29 +84,37 @@ FUZZ_TOKEN = _token()
 leak_guard.register_secret(FUZZ_PASSWORD, "the fuzzing account's password")
 leak_guard.register_secret(SIGNUP_PASSWORD, "the password of the fuzzer's signups")
 
-CONFIG = schemathesis.Config.from_dict(
-    {
-        "generation": {
-            "max-examples": MAX_EXAMPLES,
-            "deterministic": True,  # Hypothesis' derandomize: the same cases every run
-            "database": "none",  # no example database written under the repository
-        },
-        "auth": {"openapi": {"HTTPBearer": {"bearer": FUZZ_TOKEN}}},
-        "checks": {
-            # The request schemas cannot say everything the API checks (titles are trimmed before their
-            # length is checked, passwords are limited to 72 UTF-8 bytes, emails must look like emails), so a
-            # schema-valid request may rightly get a 400. Schema-*invalid* requests are still checked.
-            "positive_data_acceptance": {"enabled": False},
-        },
-    }
-)
+CONFIG_SETTINGS: dict[str, Any] = {
+    "generation": {
+        "max-examples": MAX_EXAMPLES,
+        "deterministic": True,  # Hypothesis' derandomize: the same cases every run
+        "database": "none",  # no example database written under the repository
+    },
+    "auth": {"openapi": {"HTTPBearer": {"bearer": FUZZ_TOKEN}}},
+    "checks": {
+        # The request schemas cannot say everything the API checks (titles are trimmed before their
+        # length is checked, passwords are limited to 72 UTF-8 bytes, emails must look like emails), so a
+        # schema-valid request may rightly get a 400. Schema-*invalid* requests are still checked.
+        "positive_data_acceptance": {"enabled": False},
+    },
+}
+CONFIG = schemathesis.Config.from_dict(CONFIG_SETTINGS)
 
 # The app and the document a client sees (/openapi.json), built once; settings hold nothing per database.
 APP = build_local_app(get_settings())
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP, config=CONFIG)
+# The same document run as `schemathesis run` runs it (its engine, no steering), for the warnings it gives.
+# Stateful testing is left out: the warnings below are judged on the examples, coverage and fuzzing phases.
+ENGINE_CONFIG = schemathesis.Config.from_dict(
+    {
+        **CONFIG_SETTINGS,
+        "phases": {"stateful": {"enabled": False}},
+        "warnings": {"fail-on": ["validation_mismatch"]},
+    }
+)
+engine_schema = schemathesis.openapi.from_asgi("/openapi.json", APP, config=ENGINE_CONFIG)
 
 
-@schema.hook
 def after_call(context: schemathesis.HookContext, case: FuzzCase, response: schemathesis.Response) -> None:
     """Tokens that signup and login hand out must not show up in any log either (tests/support/leak_guard)."""
     if case.operation.path in (LOGIN_PATH, SIGNUP_PATH) and response.status_code in (200, 201):
@@ -112,6 +123,22 @@ def after_call(context: schemathesis.HookContext, case: FuzzCase, response: sche
             leak_guard.register_token(
                 body.get("token"), f"a token {case.operation.path} issued to the fuzzer"
             )
+
+
+schema.hook(after_call)
+engine_schema.hook(after_call)
+# The backend the engine run's requests go to (set by its test only: the hook below is global in schemathesis,
+# before_call has no per-schema scope, and does nothing otherwise).
+ENGINE_BACKEND: dict[str, Backend] = {}
+
+
+@schemathesis.hook
+def before_call(context: schemathesis.HookContext, case: FuzzCase, kwargs: dict[str, Any]) -> None:
+    """The engine run's steering: real user and task ids in paths, so that task writes reach validation rather
+    than a 403 or 404; bodies stay as generated (a real signup body would hide a schema that allows too much)."""
+    backend = ENGINE_BACKEND.get("backend")
+    if backend is not None:
+        _steer(case, backend, bodies=False)
 
 
 @pytest.fixture(scope="module")
@@ -158,15 +185,16 @@ def _new_task(backend: Backend) -> int:
         return task.id
 
 
-def _steer(case: FuzzCase, backend: Backend) -> None:
-    """Point valid generated values at real resources now and then (see the module docstring)."""
+def _steer(case: FuzzCase, backend: Backend, *, bodies: bool = True) -> None:
+    """Point valid generated values at real resources now and then (see the module docstring); with ``bodies``
+    false, only the path parameters (and logout's token)."""
     path = case.operation.path
     if case.path_parameters and _generated_valid(case, "path"):
         if "user_id" in case.path_parameters and _pick(case.path_parameters["user_id"], 4):
             case.path_parameters["user_id"] = FUZZ_USER_ID
         if "task_id" in case.path_parameters and _pick(case.path_parameters["task_id"], 2):
             case.path_parameters["task_id"] = _new_task(backend)
-    if isinstance(case.body, dict) and _generated_valid(case, "body"):
+    if bodies and isinstance(case.body, dict) and _generated_valid(case, "body"):
         if path == LOGIN_PATH and _pick(case.body, 2):
             case.body = {"email": FUZZ_EMAIL.upper(), "password": FUZZ_PASSWORD}
         elif path == SIGNUP_PATH and _pick(case.body, 2):
@@ -191,6 +219,38 @@ def _steer(case: FuzzCase, backend: Backend) -> None:
 def test_operation_keeps_its_documented_contract(case: FuzzCase, fuzz_backend: Backend) -> None:
     _steer(case, fuzz_backend)
     case.call_and_validate()
+
+
+# --- The warnings `schemathesis run` gives ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_no_operation_mostly_rejects_data_its_schema_allows(fuzz_backend: Backend) -> None:
+    """Schemathesis' "validation mismatch" warning ("mostly rejected generated data due to validation errors,
+    indicating schema constraints don't match API validation"): an operation that answered every schema-valid
+    case of a phase with a 4xx, at least a tenth of them for the data itself (400, not 401/403/404/409/429).
+
+    The warning is not a pytest outcome: `schemathesis run` computes it from its engine's events. So this runs
+    the engine over the same app and document and feeds its events to the CLI's own execution context, as the
+    CLI does. Path parameters are steered as in the test above (``before_call``), so that task writes are
+    judged on their bodies and headers rather than answered 403 or 404 (which do not count); bodies are not.
+    """
+    ENGINE_BACKEND["backend"] = fuzz_backend
+    context = ExecutionContext(
+        config=engine_schema.config, find_operation_by_label=engine_schema.find_operation_by_label
+    )
+    scenarios = 0
+    try:
+        for event in schemathesis_engine.from_schema(engine_schema).execute():
+            context.on_event(event)
+            if isinstance(event, engine_events.ScenarioFinished) and event.is_test_scenario:
+                scenarios += 1
+    finally:
+        ENGINE_BACKEND.clear()
+    warned = {kind: labels for kind, labels in context.warnings.as_labels().items() if labels}
+    assert scenarios >= 3 * len(OPERATIONS)  # examples, coverage and fuzzing reached every operation
+    assert warned.get("validation_mismatch", []) == [], warned
+    assert not context.warning_collector.fails_the_run()
 
 
 # --- Answers random requests do not reach, checked against the same document ---------------------------

@@ -3,19 +3,49 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.config import JsonDict
 
-from todo_shared.auth.passwords import password_problem
-from todo_shared.auth.user_fields import is_valid_email, name_problem, normalize_email
+from todo_shared.auth.passwords import MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, password_problem
+from todo_shared.auth.user_fields import (
+    MAX_EMAIL_LENGTH,
+    MAX_NAME_LENGTH,
+    is_valid_email,
+    name_problem,
+    normalize_email,
+)
 from todo_shared.models import UserPublic
+
+# What the validators below accept, for the document (schemathesis generates from it). An email is checked
+# after trimming and lower-casing (user_fields); a password is 8 characters to 72 UTF-8 bytes, without NUL
+# (maxLength counts characters: non-ASCII ones take 2 to 4 of the 72 bytes); a name has no control characters.
+_EMAIL_SCHEMA: JsonDict = {"format": "email", "maxLength": MAX_EMAIL_LENGTH}
+_PASSWORD_SCHEMA: JsonDict = {
+    "minLength": MIN_PASSWORD_CHARS,
+    "maxLength": MAX_PASSWORD_BYTES,
+    "pattern": r"^[^\x00]*$",
+    "description": f"{MIN_PASSWORD_CHARS} characters to {MAX_PASSWORD_BYTES} bytes in UTF-8, no NUL.",
+}
+_NAME_SCHEMA: JsonDict = {
+    "maxLength": MAX_NAME_LENGTH,
+    "pattern": r"^[^\x00-\x1f\x7f-\x9f]*$",
+    "description": f"Up to {MAX_NAME_LENGTH} characters once trimmed, no control characters; empty means none.",
+}
+
+
+def _name_schema(schema: dict[str, Any]) -> None:
+    for branch in schema.get("anyOf", []):
+        if branch.get("type") == "string":
+            branch.update({key: value for key, value in _NAME_SCHEMA.items() if key != "description"})
+    schema["description"] = _NAME_SCHEMA["description"]
 
 
 class SignupRequest(BaseModel):
-    email: str
-    password: str
-    name: str | None = None
+    email: str = Field(json_schema_extra=_EMAIL_SCHEMA)
+    password: str = Field(json_schema_extra=_PASSWORD_SCHEMA)
+    name: str | None = Field(default=None, json_schema_extra=_name_schema)
 
     @field_validator("email")
     @classmethod

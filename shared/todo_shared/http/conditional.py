@@ -21,6 +21,10 @@ _ENTITY_TAG = r'(?:W/)?"[\x21\x23-\x7e\x80-\xff]*"'
 # Each run of blanks has exactly one quantifier that can take it, so a refusal never backtracks badly.
 _ENTITY_TAG_LIST = re.compile(rf"[ \t]*(?:{_ENTITY_TAG}[ \t]*)?(?:,[ \t]*(?:{_ENTITY_TAG}[ \t]*)?)*")
 _ENTITY_TAG_PARTS = re.compile(r'(W/)?"([^"]*)"')
+# What parse_if_match accepts, for the document: "*", or a list as above with at least one tag.
+IF_MATCH_PATTERN = (
+    rf"^(?:[ \t]*\*[ \t]*|[ \t]*(?:,[ \t]*)*{_ENTITY_TAG}[ \t]*(?:,[ \t]*(?:{_ENTITY_TAG}[ \t]*)?)*)$"
+)
 
 # The ETag header as the OpenAPI document declares it.
 ETAG_HEADER: dict[str, Any] = {
@@ -67,6 +71,7 @@ def if_match_header(
             alias="If-Match",
             description='Only write if the task is still at this version: its ETag (e.g. "3"), several '
             "comma-separated, or * (any version). Otherwise 412 and nothing changes.",
+            json_schema_extra={"pattern": IF_MATCH_PATTERN},
         ),
     ] = None,
 ) -> IfMatch | None:

@@ -111,6 +111,21 @@ def _declare(responses: dict[str, Any], status: str, description: str, *, anothe
         existing["description"] = f"{existing.get('description', '').rstrip()} Or: {description}"
 
 
+def _parameters_never_null(operation: dict[str, Any]) -> None:
+    """A path, query or header parameter is a string on the wire: it is sent or left out, never ``null``. A
+    parameter that is optional in Python (``str | None = None``) has ``anyOf: [X, null]`` in FastAPI's schema;
+    the document says ``X`` (generated clients would otherwise let ``q: null`` through, sent as the text "null")."""
+    for parameter in operation.get("parameters", []):
+        schema: dict[str, Any] = parameter.get("schema", {})
+        branches = schema.get("anyOf")
+        if branches is None:
+            continue
+        others = [branch for branch in branches if branch != {"type": "null"}]
+        if len(others) == 1 and len(others) < len(branches):
+            del schema["anyOf"]
+            parameter["schema"] = {**others[0], **schema}
+
+
 def _document_errors(operation: dict[str, Any], method: str) -> None:
     """Every error an operation can answer, so that clients (and the fuzzing tests) can rely on the document.
 
@@ -150,6 +165,7 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
         )
     for methods in schema.get("paths", {}).values():
         for method, operation in methods.items():
+            _parameters_never_null(operation)
             _document_errors(operation, method)
     for name in ("HTTPValidationError", "ValidationError"):
         components.pop(name, None)

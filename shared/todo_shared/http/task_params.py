@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Query
 
+from todo_shared.models import DESCRIPTION_PATTERN
 from todo_shared.tasks.queries import (
     DEFAULT_ORDER,
     MAX_OFFSET,
@@ -36,6 +37,7 @@ def task_list_query(
         Query(
             max_length=MAX_QUERY_LENGTH,
             description="Case-insensitive text to find in the title or description (taken literally).",
+            json_schema_extra={"pattern": DESCRIPTION_PATTERN},  # no NUL, as in the texts searched
         ),
     ] = None,
     sort: Annotated[SortKey, Query(description="Sort key; ties are broken by id.")] = "created",
