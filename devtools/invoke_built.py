@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -245,6 +246,7 @@ def check_package(build_dir: Path, interpreter: Interpreter) -> int:
 def invoke_events(build_dir: Path, python: str, runtime_dir: Path) -> int:
     """Runs every events/ file through its built function; returns the number of failures."""
     layer_python = (build_dir / LAYER / "python").resolve()
+    secret = secrets.token_urlsafe(48)  # production settings refuse a guessable one
     with tempfile.TemporaryDirectory() as state:
         database_url = f"sqlite:///{state}/built.db"
         migrate(database_url)
@@ -254,7 +256,7 @@ def invoke_events(build_dir: Path, python: str, runtime_dir: Path) -> int:
                 step.function,
                 {
                     "DATABASE_URL": database_url,
-                    "BETTER_AUTH_SECRET": "built-artifact-check-secret-0123456789abcdef",
+                    "BETTER_AUTH_SECRET": secret,
                     "BCRYPT_ROUNDS": "10",
                     "POWERTOOLS_METRICS_NAMESPACE": "TodoApiBuilt",
                 },

@@ -6,8 +6,10 @@ Settings are resolved once per process on first use (``get_settings``) and refus
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -21,13 +23,20 @@ Environment = Literal["local", "production"]
 
 MIN_SECRET_BYTES = 32
 # Values copied from examples and guides; refused everywhere but local development.
+# Every value a doc or example in this repository shows for the secret (a test scans the repository, so a new
+# example cannot slip through), compared case-insensitively; refused everywhere but local development.
 PLACEHOLDER_SECRETS = frozenset(
     {
         "your-secret-key-min-32-chars-here",
         "change-me-change-me-change-me-change-me",
         "changeme-changeme-changeme-changeme",
+        "replace-with-the-output-of-openssl-rand-base64-48",
     }
 )
+# A secret an attacker could guess: too few different characters ("a" * 32, "password" * 4), a short unit
+# repeated ("abcdefghij" * 4), or too little entropy for its length. `openssl rand -base64 32` and `-hex 32` pass with room to spare.
+MIN_DISTINCT_SECRET_CHARACTERS = 10
+MIN_SECRET_ENTROPY_BITS = 96
 DEFAULT_FRONTEND_ORIGIN = "http://localhost:3000"
 PRODUCTION_MIN_BCRYPT_ROUNDS = 10
 
@@ -48,6 +57,20 @@ class Settings:
     bcrypt_rounds: int
     db_timeout_seconds: float
     db_pool_size: int
+
+
+def is_guessable_secret(secret: str) -> bool:
+    """True for a secret of trivially low entropy: few distinct characters, or little Shannon entropy in all
+    (an estimate from the secret's own character frequencies, so it errs on the generous side)."""
+    counts = Counter(secret)
+    if len(counts) < MIN_DISTINCT_SECRET_CHARACTERS:
+        return True
+    for size in range(1, len(secret) // 2 + 1):
+        if secret == (secret[:size] * (len(secret) // size + 1))[: len(secret)]:
+            return True
+    total = len(secret)
+    bits = -sum(count * math.log2(count / total) for count in counts.values())
+    return bits < MIN_SECRET_ENTROPY_BITS
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
@@ -195,8 +218,14 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         raise SettingsError(
             f"BETTER_AUTH_SECRET must be at least {MIN_SECRET_BYTES} bytes, got {secret_bytes}"
         )
-    if environment != "local" and auth_secret in PLACEHOLDER_SECRETS:
-        raise SettingsError("BETTER_AUTH_SECRET is a placeholder from the docs; generate a real one")
+    if environment != "local":
+        if auth_secret.strip().lower() in PLACEHOLDER_SECRETS:
+            raise SettingsError("BETTER_AUTH_SECRET is a placeholder from the docs; generate a real one")
+        if is_guessable_secret(auth_secret):
+            raise SettingsError(
+                "BETTER_AUTH_SECRET is too easy to guess (too few different characters); "
+                "generate one with: openssl rand -base64 48"
+            )
 
     better_auth_url_raw = env.get("BETTER_AUTH_URL", "").strip()
     better_auth_url = _origin(better_auth_url_raw, "BETTER_AUTH_URL") if better_auth_url_raw else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import stat
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import pytest
 from devtools.paths import ROOT
 from todo_shared.config.settings import SettingsError, load_settings, read_dotenv
 
-GOOD_SECRET = "x" * 32
+GOOD_SECRET = secrets.token_urlsafe(32)  # production refuses guessable ones
 NEON_URL = (
     "postgresql://alex:AbC123dEf@ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech/dbname"
     "?sslmode=require&channel_binding=require"
@@ -141,7 +142,11 @@ def test_weak_bcrypt_cost_is_refused_in_production() -> None:
 
 def test_secrets_are_not_in_the_settings_repr() -> None:
     settings = load_settings(
-        {"ENVIRONMENT": "production", "DATABASE_URL": NEON_URL, "BETTER_AUTH_SECRET": "s3cr3t-" * 6}
+        {
+            "ENVIRONMENT": "production",
+            "DATABASE_URL": NEON_URL,
+            "BETTER_AUTH_SECRET": f"s3cr3t-{secrets.token_hex(16)}",
+        }
     )
     assert "AbC123dEf" not in repr(settings)
     assert "s3cr3t" not in repr(settings)
