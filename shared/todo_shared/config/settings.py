@@ -231,10 +231,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     better_auth_url = _origin(better_auth_url_raw, "BETTER_AUTH_URL") if better_auth_url_raw else None
 
     origins = [
-        _origin(item, "FRONTEND_URL")
-        for item in (env.get("FRONTEND_URL") or DEFAULT_FRONTEND_ORIGIN).split(",")
-        if item.strip()
+        _origin(item, "FRONTEND_URL") for item in env.get("FRONTEND_URL", "").split(",") if item.strip()
     ]
+    # Only local development trusts http://localhost:3000 by default. Elsewhere an origin is trusted only when
+    # FRONTEND_URL names it, localhost included: any page on a user's own machine would otherwise pass CORS with
+    # credentials and the cookie's CSRF check. Without FRONTEND_URL no origin is trusted (bearer clients work).
     if environment == "local" and DEFAULT_FRONTEND_ORIGIN not in origins:
         origins.append(DEFAULT_FRONTEND_ORIGIN)
 

@@ -114,6 +114,13 @@ def test_frontend_origins_are_parsed_and_localhost_is_allowed_in_dev(tmp_path: P
     )
 
 
+def test_production_trusts_no_origin_unless_named(tmp_path: Path) -> None:
+    env = {"ENVIRONMENT": "production", "DATABASE_URL": NEON_URL, "BETTER_AUTH_SECRET": GOOD_SECRET}
+    assert load_settings(env).frontend_origins == ()
+    named = load_settings({**env, "FRONTEND_URL": "http://localhost:3000"})
+    assert named.frontend_origins == ("http://localhost:3000",)
+
+
 def test_frontend_origin_with_a_path_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match=r"^FRONTEND_URL must be an origin"):
         load_settings({"LOCAL_STATE_DIR": str(tmp_path), "FRONTEND_URL": "https://todo.vercel.app/app"})
