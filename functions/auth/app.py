@@ -17,7 +17,7 @@ from todo_shared.auth.users import public_user
 from todo_shared.config.settings import get_settings
 from todo_shared.http.app_factory import create_app
 from todo_shared.http.cookies import clear_auth_cookie, set_auth_cookie
-from todo_shared.http.deps import CurrentToken, CurrentUser, SessionDep, token_from_request
+from todo_shared.http.deps import CurrentToken, CurrentUser, SessionDep, tokens_presented
 from todo_shared.http.openapi import error_responses
 from todo_shared.runtime.lambda_handler import make_lambda_handler
 
@@ -66,13 +66,13 @@ def login(body: LoginRequest, request: Request, response: Response, session: Ses
 
 @router.post(
     "/logout",
-    summary="Revoke the presented token and clear the auth cookie",
+    summary="Revoke every presented token (header and cookie) and clear the auth cookie",
     responses=error_responses(errors.AuthenticationFailed, errors.CrossSiteCookie),
 )
 def logout(request: Request, response: Response, session: SessionDep) -> MessageResponse:
-    raw = token_from_request(request)  # 401 only when no token is presented at all
+    raw_tokens = tokens_presented(request)  # 401 only when no token is presented at all
     clear_auth_cookie(response, request)
-    service.log_out(session=session, raw_token=raw, settings=get_settings())
+    service.log_out(session=session, raw_tokens=raw_tokens, settings=get_settings())
     return MessageResponse(message="Logged out successfully")
 
 

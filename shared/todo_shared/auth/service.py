@@ -6,7 +6,7 @@ Only the auth function imports this module: it loads bcrypt, which the tasks fun
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -117,20 +117,29 @@ def log_in(
     return _signed_in(user, settings)
 
 
-def log_out(*, session: Session, raw_token: str, settings: Settings) -> None:
-    """Revoke the presented token until it would have expired. A token that cannot be used anyway (expired,
-    malformed, …) needs no revocation: logging out with it succeeds too, as OAuth token revocation does."""
-    try:
-        token = verify_token(
-            raw_token, secret=settings.better_auth_secret, better_auth_url=settings.better_auth_url
-        )
-    except TokenError as error:
-        logger.info(
-            "logout without a usable token",
-            extra={"reason": error.reason, "request_id": current_request_id()},
-        )
+def log_out(*, session: Session, raw_tokens: Sequence[str], settings: Settings) -> None:
+    """Revoke every presented token (the bearer header's and the cookie's) until it would have expired.
+
+    A token that cannot be used anyway (expired, malformed, …) needs no revocation: logging out with it
+    succeeds too, as OAuth token revocation does.
+    """
+    revoked: list[str] = []
+    for raw_token in raw_tokens:
+        try:
+            token = verify_token(
+                raw_token, secret=settings.better_auth_secret, better_auth_url=settings.better_auth_url
+            )
+        except TokenError as error:
+            logger.info(
+                "logout without a usable token",
+                extra={"reason": error.reason, "request_id": current_request_id()},
+            )
+            continue
+        revocation.revoke(session, token, utc_now())
+        revoked.append(token.user_id)
+    if not revoked:
         return
-    revocation.revoke(session, token, utc_now())
     session.commit()
-    logger.info("logged out", extra={"user_id": token.user_id, "request_id": current_request_id()})
+    for user_id in dict.fromkeys(revoked):
+        logger.info("logged out", extra={"user_id": user_id, "request_id": current_request_id()})
     prune_occasionally(session, revocation.prune_expired)

@@ -49,6 +49,19 @@ def token_from_request(request: Request) -> str:
     raise NotAuthenticated()
 
 
+def tokens_presented(request: Request) -> tuple[str, ...]:
+    """Every raw token the request carries: the bearer header's and the cookie's (logout revokes both).
+
+    The cookie's token is taken beside a bearer header without the cross-site check (a foreign page cannot
+    send the header); alone it is checked as in ``token_from_request``.
+    """
+    first = token_from_request(request)
+    cookie = request.cookies.get(AUTH_COOKIE)
+    if request.headers.get("authorization") is not None and cookie and cookie != first:
+        return (first, cookie)
+    return (first,)
+
+
 def refuse_cross_site_cookie(request: Request) -> None:
     """CSRF guard for the cookie (``SameSite=None`` over HTTPS, so browsers send it cross-site).
 

@@ -292,6 +292,7 @@ def test_logout_revokes_only_the_presented_token_everywhere(api: httpx.Client) -
     email = unique_email()
     first = token_of(signup(api, email))
     second = token_of(api.post("/api/auth/login", json={"email": email, "password": PASSWORD}))
+    api.cookies.clear()  # the second login is another device's: this client presents only the first token
     response = api.post("/api/auth/logout", headers=bearer(first))
     assert response.status_code == 200
     assert response.json() == {"message": "Logged out successfully"}
@@ -410,3 +411,19 @@ def test_openapi_documents_the_auth_routes_and_bearer_scheme() -> None:
     assert "409" in schema["paths"]["/api/auth/signup"]["post"]["responses"]
     assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     assert schema["paths"]["/api/auth/verify"]["get"]["security"] == [{"HTTPBearer": []}]
+
+
+def test_logout_with_header_and_cookie_revokes_both_tokens(api: httpx.Client) -> None:
+    """A browser tab holding the cookie of one login and a bearer token of another logs out: neither works on."""
+    email = unique_email("both")
+    header_token = token_of(signup(api, email))
+    cookie_token = token_of(api.post("/api/auth/login", json={"email": email, "password": PASSWORD}))
+    assert cookie_token != header_token
+    response = api.post(
+        "/api/auth/logout", headers={**bearer(header_token), "Cookie": f"todo_auth={cookie_token}"}
+    )
+    assert response.status_code == 200
+    assert api.get("/api/auth/verify", headers=bearer(header_token)).status_code == 401
+    stolen_cookie = api.get("/api/auth/verify", headers={"Cookie": f"todo_auth={cookie_token}"})
+    assert stolen_cookie.status_code == 401
+    assert stolen_cookie.json()["code"] == "invalid_token"
