@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import os
 import socket
 import ssl
@@ -39,6 +40,31 @@ DEFAULT_IDLE_TIMEOUT = 5.0
 # API Gateway sets these from the connection; a client's own values never reach the functions.
 _FROM_CONNECTION = frozenset({"x-forwarded-proto", "x-forwarded-port"})
 _HOP_BY_HOP = frozenset({"content-length", "connection", "transfer-encoding", "keep-alive"})
+# API Gateway's own limit on a request payload; it answers 413 itself beyond it.
+GATEWAY_MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
+
+
+class PayloadTooLargeError(Exception):
+    pass
+
+
+def read_chunked(stream: io.BufferedIOBase, limit: int = GATEWAY_MAX_PAYLOAD_BYTES) -> bytes:
+    """A ``Transfer-Encoding: chunked`` body, decoded (API Gateway hands the function the whole body).
+
+    Reading it all also keeps the connection usable: unread chunks would be parsed as the next request.
+    """
+    body = bytearray()
+    while True:
+        size_line = stream.readline(1024).split(b";", 1)[0].strip()
+        size = int(size_line, 16) if size_line else 0
+        if size == 0:
+            while stream.readline(1024).strip():  # trailers, up to the blank line
+                pass
+            return bytes(body)
+        if len(body) + size > limit:
+            raise PayloadTooLargeError
+        body += stream.read(size)
+        stream.readline(1024)  # the CRLF after each chunk
 
 
 class CorsPolicy:
@@ -109,8 +135,21 @@ def make_request_handler(
                 headers = cors.preflight_headers(origin) if origin and cors.allows(origin) else []
                 self._send(204, headers, b"")
                 return
-            length = int(self.headers.get("content-length") or 0)
-            body = self.rfile.read(length) if length else b""
+            if "chunked" in (self.headers.get("transfer-encoding") or "").lower():
+                try:
+                    body = read_chunked(self.rfile)
+                except (PayloadTooLargeError, ValueError) as error:
+                    self.close_connection = True  # the rest of the body is not read
+                    status, message = (
+                        (413, b"Request Entity Too Large")
+                        if isinstance(error, PayloadTooLargeError)
+                        else (400, b"Bad Request")
+                    )
+                    self._send(status, [("content-type", "application/json")], b'{"message":"%s"}' % message)
+                    return
+            else:
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length) if length else b""
             port = self.connection.getsockname()[1]  # the port the client connected to
             request = httpx.Request(
                 self.command,

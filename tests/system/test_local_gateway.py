@@ -17,6 +17,7 @@ import pytest
 
 from devtools import template
 from devtools.net import running_server
+from tests.support.chunked import OVER_THE_LIMIT, post_chunked
 from tests.support.walkthrough import FRONTEND, walk_through
 
 
@@ -176,3 +177,17 @@ def test_https_mode_answers_only_over_tls(https_gateway: tuple[str, ssl.SSLConte
         httpx.ConnectError
     ):  # the certificate is the throwaway CA's, trusted by no default store
         httpx.get(f"{base}/health", timeout=5)
+
+
+def test_a_chunked_body_reaches_the_function_whole_and_over_the_limit_is_413(gateway: str) -> None:
+    """API Gateway hands the function the whole body of a chunked upload; the function measures it."""
+    with httpx.Client(base_url=gateway) as client:
+        token = client.post(
+            "/api/auth/signup", json={"email": "chunked@example.com", "password": "a long passphrase 12"}
+        ).json()["token"]
+    status, body = post_chunked(gateway, "/api/tasks", OVER_THE_LIMIT, {"authorization": f"Bearer {token}"})
+    assert status == 413
+    assert body == {"detail": "The body exceeds 65536 bytes.", "code": "payload_too_large"}
+    status, body = post_chunked(gateway, "/api/tasks", 10, {"authorization": f"Bearer {token}"})
+    assert status == 400  # ten bytes of "x" reached the function, which could not parse them
+    assert body["code"] == "validation_error"

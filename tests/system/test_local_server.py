@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 
 from devtools.net import running_server
+from tests.support.chunked import OVER_THE_LIMIT, post_chunked
 from tests.support.walkthrough import walk_through
 
 
@@ -30,3 +31,18 @@ def test_local_server_serves_health_and_docs_on_a_fresh_state_dir(tmp_path: Path
         assert (tmp_path / "state" / "todo.db").is_file()  # migrated on start
         assert (tmp_path / "state" / "dev-secret").is_file()
         walk_through(base)
+
+
+def test_local_server_refuses_a_chunked_body_over_the_limit_with_413(tmp_path: Path) -> None:
+    """The attack on `make run`: an oversized upload without Content-Length."""
+    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "ENVIRONMENT")}
+    env.update({"LOCAL_STATE_DIR": str(tmp_path / "state"), "ENV_FILE": str(tmp_path / "x")})
+    with running_server("devtools.serve", env) as base:
+        signup = httpx.post(
+            f"{base}/api/auth/signup",
+            json={"email": "chunked@example.com", "password": "a long passphrase 12"},
+        )
+        token = signup.json()["token"]
+        status, body = post_chunked(base, "/api/tasks", OVER_THE_LIMIT, {"authorization": f"Bearer {token}"})
+    assert status == 413
+    assert body == {"detail": "The body exceeds 65536 bytes.", "code": "payload_too_large"}

@@ -55,8 +55,16 @@ def request_id_for(scope: Scope) -> str:
     return uuid.uuid4().hex
 
 
-class _BodyTooLargeError(Exception):
-    pass
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    """A receive that gives ``messages`` first, then whatever ``receive`` gives (a disconnect)."""
+    pending = list(messages)
+
+    async def replayed() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replayed
 
 
 class RequestContextMiddleware:
@@ -109,26 +117,38 @@ class RequestContextMiddleware:
             await send_error(413, "payload_too_large", f"The body exceeds {self.max_body_bytes} bytes.")
             return
 
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise _BodyTooLargeError
-            return message
+        app_receive = receive
+        if declared is None:
+            # No Content-Length (a chunked upload): read the body here, up to the limit, before the app sees
+            # it. Raising from inside the app's receive instead would reach FastAPI's body parsing, which turns
+            # any error into a 400 "could not be parsed".
+            buffered = await self._read_body(receive)
+            if buffered is None:
+                await send_error(413, "payload_too_large", f"The body exceeds {self.max_body_bytes} bytes.")
+                return
+            app_receive = _replay(buffered, receive)
 
         try:
-            await self.app(scope, limited_receive, send_with_headers)
-        except _BodyTooLargeError:
-            if not response_started:
-                await send_error(413, "payload_too_large", f"The body exceeds {self.max_body_bytes} bytes.")
+            await self.app(scope, app_receive, send_with_headers)
         except Exception:
             logger.exception("unhandled error", extra={"path": scope.get("path")})
             if not response_started:
                 await send_error(500, "internal_error", "An unexpected error occurred.")
+
+    async def _read_body(self, receive: Receive) -> list[Message] | None:
+        """The request's body messages, or None once they exceed the limit (the rest is never read)."""
+        messages: list[Message] = []
+        received = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                return messages  # a disconnect: the app sees it as it would have
+            received += len(message.get("body", b""))
+            if received > self.max_body_bytes:
+                return None
+            if not message.get("more_body", False):
+                return messages
 
     @staticmethod
     def _declared_length(scope: Scope) -> int | None:

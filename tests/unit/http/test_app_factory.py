@@ -109,6 +109,32 @@ def test_body_over_the_limit_is_413(client: TestClient) -> None:
     assert response.json()["code"] == "payload_too_large"
 
 
+def _chunks(total: int, size: int = 8192) -> Iterator[bytes]:
+    while total > 0:
+        yield b"x" * min(size, total)
+        total -= size
+
+
+def test_chunked_body_over_the_limit_is_413_not_a_parse_error(client: TestClient) -> None:
+    """A body without Content-Length (chunked upload) is measured as it arrives, and refused as too large."""
+    response = client.post(
+        "/echo", content=_chunks(64 * 1024 + 1), headers={"content-type": "application/json"}
+    )
+    assert "content-length" not in response.request.headers
+    assert response.status_code == 413
+    assert response.json() == {"detail": "The body exceeds 65536 bytes.", "code": "payload_too_large"}
+
+
+def test_chunked_body_within_the_limit_is_read(client: TestClient) -> None:
+    def body() -> Iterator[bytes]:
+        yield b'{"title": "chunked",'
+        yield b' "count": 2}'
+
+    response = client.post("/echo", content=body(), headers={"content-type": "application/json"})
+    assert response.status_code == 200
+    assert response.json() == {"title": "chunked", "count": 2}
+
+
 def test_unreachable_database_is_503_with_retry_after(client: TestClient) -> None:
     use_database("postgresql://postgres@127.0.0.1:9/nowhere?connect_timeout=2")
     try:
