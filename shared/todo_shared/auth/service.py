@@ -122,7 +122,10 @@ def log_out(*, session: Session, raw_token: str, settings: Settings) -> None:
     malformed, …) needs no revocation: logging out with it succeeds too, as OAuth token revocation does."""
     try:
         token = verify_token(
-            raw_token, secret=settings.better_auth_secret, better_auth_url=settings.better_auth_url
+            raw_token,
+            secret=settings.better_auth_secret,
+            better_auth_url=settings.better_auth_url,
+            hs256_max_lifetime_minutes=settings.hs256_max_lifetime_minutes,
         )
     except TokenError as error:
         logger.info(
