@@ -53,7 +53,10 @@ def _run(
     env = {
         key: value for key, value in os.environ.items() if not key.startswith(("DATABASE_URL", "BETTER_AUTH"))
     }
-    env.update({"LOCAL_STATE_DIR": str(tmp_path), "ENV_FILE": str(tmp_path / "none.env"), **env_overrides})
+    env.update(
+        {"LOCAL_STATE_DIR": str(tmp_path), "ENV_FILE": str(tmp_path / "none.env"), "BCRYPT_ROUNDS": "12"}
+    )
+    env.update(env_overrides)  # (the tests' bcrypt cost, 4, is refused in production: 12 here)
     return subprocess.run(
         [sys.executable, "-m", *module], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
