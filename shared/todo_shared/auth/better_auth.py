@@ -1,8 +1,9 @@
 """Verification of the JWTs Better Auth's ``jwt`` plugin issues, against its JWKS.
 
 - Keys come from ``<BETTER_AUTH_URL>/api/auth/jwks`` (standard library HTTP, short timeout, size cap, no
-  redirects followed: a 3xx is a failed fetch) and are cached per container. A token naming an unknown ``kid`` (key rotation) triggers a refetch (at most one a
-  second, and ``UNKNOWN_KID_FETCH_BUDGET`` a minute); the set is also refreshed after ``MAX_CACHE_AGE_SECONDS``.
+  redirects followed: a 3xx is a failed fetch) and are cached per container. A token naming an unknown
+  ``kid`` (key rotation) triggers a refetch (at most one a second, and ``UNKNOWN_KID_FETCH_BUDGET`` a minute);
+  the set is also refreshed after ``MAX_CACHE_AGE_SECONDS``.
   Every readable set replaces the cache, so a withdrawn key stops working; a failed fetch keeps the keys it had.
 - Each key type has its own algorithm allow-list (``ALGORITHMS_BY_KEY``), narrowed further by the key's
   own ``alg`` when it declares one. ``none``, HS* and anything else never reach a key.
