@@ -127,7 +127,10 @@ def log_out(*, session: Session, raw_tokens: Sequence[str], settings: Settings) 
     for raw_token in raw_tokens:
         try:
             token = verify_token(
-                raw_token, secret=settings.better_auth_secret, better_auth_url=settings.better_auth_url
+                raw_token,
+                secret=settings.better_auth_secret,
+                better_auth_url=settings.better_auth_url,
+                hs256_max_lifetime_minutes=settings.hs256_max_lifetime_minutes,
             )
         except TokenError as error:
             logger.info(

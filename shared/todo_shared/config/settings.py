@@ -38,6 +38,11 @@ PLACEHOLDER_SECRETS = frozenset(
 MIN_DISTINCT_SECRET_CHARACTERS = 10
 MIN_SECRET_ENTROPY_BITS = 96
 DEFAULT_FRONTEND_ORIGIN = "http://localhost:3000"
+DEFAULT_JWT_EXPIRES_MINUTES = 1440
+MAX_TOKEN_LIFETIME_MINUTES = 60 * 24 * 30
+# The longest lifetime (exp - iat) an HS256 token may claim; raised to JWT_EXPIRES_MINUTES when that is longer,
+# so the API's own tokens always pass (docs/adr/0006-tokens.md).
+DEFAULT_HS256_MAX_LIFETIME_MINUTES = 24 * 60
 PRODUCTION_MIN_BCRYPT_ROUNDS = 10
 
 
@@ -54,6 +59,7 @@ class Settings:
     better_auth_url: str | None
     frontend_origins: tuple[str, ...]
     jwt_expires_minutes: int
+    hs256_max_lifetime_minutes: int
     bcrypt_rounds: int
     db_timeout_seconds: float
     db_pool_size: int
@@ -229,6 +235,12 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
 
     better_auth_url_raw = env.get("BETTER_AUTH_URL", "").strip()
     better_auth_url = _origin(better_auth_url_raw, "BETTER_AUTH_URL") if better_auth_url_raw else None
+    if better_auth_url is not None and environment != "local" and urlsplit(better_auth_url).scheme != "https":
+        # Its JWKS decides whose tokens are accepted: fetched over plain http, anyone on the path could
+        # publish keys. Local Better Auth runs on http://localhost:3000, so local runs allow it.
+        raise SettingsError(
+            f"BETTER_AUTH_URL must use https outside local development, got {better_auth_url_raw!r}"
+        )
 
     origins = [
         _origin(item, "FRONTEND_URL") for item in env.get("FRONTEND_URL", "").split(",") if item.strip()
@@ -246,13 +258,30 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             f"got {bcrypt_rounds}"
         )
 
+    jwt_expires_minutes = _int_setting(
+        env, "JWT_EXPIRES_MINUTES", DEFAULT_JWT_EXPIRES_MINUTES, 1, MAX_TOKEN_LIFETIME_MINUTES
+    )
+    hs256_max_lifetime_minutes = _int_setting(
+        env,
+        "HS256_MAX_LIFETIME_MINUTES",
+        max(DEFAULT_HS256_MAX_LIFETIME_MINUTES, jwt_expires_minutes),
+        1,
+        MAX_TOKEN_LIFETIME_MINUTES,
+    )
+    if hs256_max_lifetime_minutes < jwt_expires_minutes:
+        raise SettingsError(
+            f"HS256_MAX_LIFETIME_MINUTES must be at least JWT_EXPIRES_MINUTES ({jwt_expires_minutes}), "
+            f"got {hs256_max_lifetime_minutes}: the API would refuse its own tokens"
+        )
+
     return Settings(
         environment=environment,
         database_url=database_url,
         better_auth_secret=auth_secret,
         better_auth_url=better_auth_url,
         frontend_origins=tuple(dict.fromkeys(origins)),
-        jwt_expires_minutes=_int_setting(env, "JWT_EXPIRES_MINUTES", 1440, 1, 60 * 24 * 30),
+        jwt_expires_minutes=jwt_expires_minutes,
+        hs256_max_lifetime_minutes=hs256_max_lifetime_minutes,
         bcrypt_rounds=bcrypt_rounds,
         db_timeout_seconds=_float_setting(env, "DATABASE_TIMEOUT_SECONDS", 10.0, 0.5, 60.0),
         db_pool_size=_int_setting(env, "DATABASE_POOL_SIZE", 1, 1, 50),

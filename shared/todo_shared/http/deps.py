@@ -86,7 +86,12 @@ def current_token(
 ) -> VerifiedToken:
     settings = get_settings()
     raw = token_from_request(request)
-    return verify_token(raw, secret=settings.better_auth_secret, better_auth_url=settings.better_auth_url)
+    return verify_token(
+        raw,
+        secret=settings.better_auth_secret,
+        better_auth_url=settings.better_auth_url,
+        hs256_max_lifetime_minutes=settings.hs256_max_lifetime_minutes,
+    )
 
 
 # The verified token (signature and claims). Revocation and the user's existence are checked by
