@@ -44,7 +44,10 @@ class LambdaTransport(httpx.BaseTransport):
         if route is None:
             body = json.dumps({"message": "Not Found"}).encode()
             return httpx.Response(
-                404, headers={"content-type": "application/json"}, content=body, request=request
+                404,
+                headers={"content-type": "application/json"},
+                stream=httpx.ByteStream(body),
+                request=request,
             )
         event = http_api_event(
             method=request.method,
@@ -60,4 +63,5 @@ class LambdaTransport(httpx.BaseTransport):
         )
         context = FakeLambdaContext(function_name=f"{route.function}-function")
         status, headers, content = response_parts(self.handler_for(route.function)(event, context))
-        return httpx.Response(status, headers=headers, content=content, request=request)
+        # As a stream, as from the network: a client decodes a Content-Encoding, the local gateway passes it on.
+        return httpx.Response(status, headers=headers, stream=httpx.ByteStream(content), request=request)
