@@ -89,7 +89,9 @@ CurrentUser = Annotated[User, Depends(current_user)]
 
 
 def require_own_path(
-    user_id: Annotated[str, Path(description="Your own user id (another user's gives 403).")],
+    user_id: Annotated[
+        str, Path(description="Your own user id, or your Better Auth id (`sub`); another user's gives 403.")
+    ],
     user: CurrentUser,
 ) -> None:
     """The ``/api/{user_id}/…`` path style: a user id other than the caller's is refused.
