@@ -49,11 +49,6 @@ class CrossSiteCookie(DomainError):
     default_detail = "Cross-site requests cannot use the auth cookie."
 
 
-class AccountConflict(DomainError):
-    code = "account_conflict"
-    default_detail = "This email address already belongs to another account; sign in with that account."
-
-
 class EmailTaken(DomainError):
     code = "email_taken"
     default_detail = "This email is already registered"

@@ -53,7 +53,7 @@ from todo_shared.auth.tokens import issue_token
 from todo_shared.config.settings import get_settings
 from todo_shared.http.cookies import AUTH_COOKIE
 from todo_shared.http.middleware import MAX_BODY_BYTES
-from todo_shared.models import Task, User, utc_now
+from todo_shared.models import LOCAL_ISSUER, Task, User, utc_now
 
 pytestmark = pytest.mark.reliability
 
@@ -150,6 +150,8 @@ def fuzz_backend(database: Backend) -> Backend:
             session.add(
                 User(
                     id=FUZZ_USER_ID,
+                    issuer=LOCAL_ISSUER,
+                    subject=FUZZ_USER_ID,
                     email=FUZZ_EMAIL,
                     password_hash=hash_password(FUZZ_PASSWORD, 4),
                     created_at=now,
@@ -368,7 +370,7 @@ def test_headers_that_come_with_a_status_are_documented_as_required(status: str,
 def test_token_operations_document_every_refusal() -> None:
     def expected(label: str) -> set[str]:
         # 403: the cookie's CSRF guard, on state-changing requests only.
-        return {"401", "409", "413"} if label.startswith("GET ") else {"401", "403", "409", "413"}
+        return {"401", "413"} if label.startswith("GET ") else {"401", "403", "413"}
 
     missing = {
         label: sorted(expected(label) - set(operation["responses"]))

@@ -39,6 +39,9 @@ class ExpiredTokenError(TokenError):
 
 @dataclass(frozen=True, slots=True)
 class VerifiedToken:
+    # The identity: who signed (``LOCAL_ISSUER`` for HS256 tokens, the Better Auth origin for Better Auth's)
+    # and the user's id there (``sub``). Accounts are keyed by the pair (docs/adr/0016-identities-per-issuer.md).
+    issuer: str
     user_id: str
     email: str | None
     name: str | None
@@ -93,7 +96,8 @@ def revocation_key(token: str, claims: dict[str, Any]) -> str:
     return f"sig:{hashlib.sha256(signed_part.encode('ascii')).hexdigest()}"
 
 
-def claims_to_token(claims: dict[str, Any], source: TokenSource, token: str) -> VerifiedToken:
+def claims_to_token(claims: dict[str, Any], source: TokenSource, token: str, *, issuer: str) -> VerifiedToken:
+    """The verified token of ``claims``, checked already by the key of ``issuer``."""
     user_id = _user_id(claims)
     exp = claims.get("exp")
     if isinstance(exp, bool) or not isinstance(exp, int | float):
@@ -103,6 +107,7 @@ def claims_to_token(claims: dict[str, Any], source: TokenSource, token: str) -> 
     except (OverflowError, OSError, ValueError):
         raise TokenError("invalid_expiry") from None
     return VerifiedToken(
+        issuer=issuer,
         user_id=user_id,
         email=_string_claim(claims, "email"),
         name=_string_claim(claims, "name"),

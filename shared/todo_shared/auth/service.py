@@ -18,7 +18,7 @@ from todo_shared.auth.claims import TokenError
 from todo_shared.auth.passwords import hash_password, verify_password
 from todo_shared.auth.tokens import IssuedToken, issue_token
 from todo_shared.auth.user_fields import is_valid_email, mask_email, normalize_email
-from todo_shared.auth.users import find_by_email
+from todo_shared.auth.users import find_by_email, new_local_account
 from todo_shared.auth.verify import verify_token
 from todo_shared.config.settings import Settings
 from todo_shared.errors import EmailTaken, InvalidCredentials, TooManyAttempts
@@ -61,11 +61,11 @@ def sign_up(*, session: Session, email: str, password: str, name: str | None, se
     """Create a local account (``email`` normalised and valid, ``password`` within the rules)."""
     # Hash before touching the database: no connection is held during bcrypt.
     password_hash = hash_password(password, settings.bcrypt_rounds)
-    user = User(email=email, name=name, password_hash=password_hash)
+    user = new_local_account(email=email, name=name, password_hash=password_hash)
     session.add(user)
     try:
         session.commit()
-    except IntegrityError:  # the unique index on lower(email), also when two signups race
+    except IntegrityError:  # the unique index on lower(email) of local accounts, also when two signups race
         session.rollback()
         logger.info(
             "signup refused",

@@ -40,6 +40,7 @@ from todo_shared.auth.tokens import ISSUER, issue_token
 from todo_shared.auth.verify import verify_token
 from todo_shared.errors import KeysUnavailable
 from todo_shared.http.errors import answer_for
+from todo_shared.models import LOCAL_ISSUER
 
 
 def refused(token: str, better_auth_url: str | None = None) -> str:
@@ -69,7 +70,7 @@ def test_issued_token_carries_the_designed_claims_and_verifies() -> None:
     assert claims["jti"] == issued.token_id
     assert claims["exp"] - claims["iat"] == 3600
     verified = verify_token(issued.token, secret=TEST_SECRET, better_auth_url=None)
-    assert verified.user_id == USER_ID
+    assert (verified.issuer, verified.user_id) == (LOCAL_ISSUER, USER_ID)
     assert verified.email == "person@example.com"
     assert verified.source == "api"
     assert verified.token_id == issued.token_id
@@ -202,7 +203,7 @@ def test_better_auth_tokens_verify_for_each_algorithm(
     token = signing_keys[algorithm].sign(better_auth_claims(jwks.origin, sub=BA_USER, email="Ba@Example.com"))
     verified = verify_token(token, secret=TEST_SECRET, better_auth_url=jwks.origin)
     assert verified.source == "better_auth"
-    assert verified.user_id == BA_USER
+    assert (verified.issuer, verified.user_id) == (jwks.origin, BA_USER)
     assert verified.email == "Ba@Example.com"
     assert verified.name == "Person"
     assert verified.token_id is None
