@@ -34,15 +34,25 @@ def signed_in(request: Request, response: Response, signed: service.SignedIn, me
     )
 
 
+def source_address(request: Request) -> str | None:
+    """API Gateway's ``sourceIp`` on AWS (Mangum's client), the peer locally; never ``X-Forwarded-For``."""
+    return request.client.host if request.client else None
+
+
 @router.post(
     "/signup",
     status_code=201,
     summary="Create an account and sign in",
-    responses=error_responses(errors.EmailTaken),
+    responses=error_responses(errors.EmailTaken, errors.TooManySignups),
 )
 def signup(body: SignupRequest, request: Request, response: Response, session: SessionDep) -> AuthResponse:
     signed = service.sign_up(
-        session=session, email=body.email, password=body.password, name=body.name, settings=get_settings()
+        session=session,
+        email=body.email,
+        password=body.password,
+        name=body.name,
+        source_address=source_address(request),
+        settings=get_settings(),
     )
     return signed_in(request, response, signed, "Account created successfully")
 
@@ -53,12 +63,11 @@ def signup(body: SignupRequest, request: Request, response: Response, session: S
     responses=error_responses(errors.InvalidCredentials, errors.TooManyAttempts),
 )
 def login(body: LoginRequest, request: Request, response: Response, session: SessionDep) -> AuthResponse:
-    source = request.client.host if request.client else None
     signed = service.log_in(
         session=session,
         email=body.email,
         password=body.password,
-        source_address=source,
+        source_address=source_address(request),
         settings=get_settings(),
     )
     return signed_in(request, response, signed, "Login successful")

@@ -68,6 +68,10 @@ class TooManyAttempts(DomainError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class TooManySignups(TooManyAttempts):
+    default_detail = "Too many signup attempts from this address. Please try again later."
+
+
 class KeysUnavailable(DomainError):
     """A token's signing key is not cached and the key set cannot be fetched: the token may well be valid, so
     this is temporary, not a refusal that would make a frontend sign its user out during an outage."""

@@ -13,8 +13,8 @@ Steering, so that the fuzzer reaches more than the 404/403/400 answers random va
   id, and valid ``task_id`` values by a task of that user created for the request;
 - valid login bodies are often replaced by the real account's credentials, and valid signup bodies by a new
   unique email and a good password, so the 200/201 answers are checked too;
-- the login throttle is cleared before each login, so the fuzzer exercises credential checks rather than
-  collecting 429s after 30 attempts (the throttle has its own tests).
+- the throttle is cleared before each login and signup, so the fuzzer exercises credential checks and
+  signups rather than collecting 429s (the throttle has its own tests).
 Only values generated as *valid* are replaced, with other valid values: a case meant to be invalid stays
 invalid, so the negative-data check stays honest. The choices hash the generated values, so a run is
 reproducible.
@@ -205,7 +205,7 @@ def _steer(case: FuzzCase, backend: Backend, *, bodies: bool = True) -> None:
                 "email": f"new-{uuid.uuid4().hex}@example.com",
                 "password": SIGNUP_PASSWORD,
             }
-    if path == LOGIN_PATH:
+    if path in (LOGIN_PATH, SIGNUP_PATH):
         clear_login_throttle()
     if path == LOGOUT_PATH:
         # Never the run's token: logout would revoke it. A missing token stays missing (a 401 case).
@@ -304,7 +304,7 @@ def test_throttled_login_is_a_documented_429_with_retry_after(fuzz_backend: Back
     )
     clear_login_throttle()
     try:
-        answers = [_code(_call_and_conform(case)) for _ in range(6)]  # 5 attempts per email and window
+        answers = [_code(_call_and_conform(case)) for _ in range(6)]  # 5 per email and address
     finally:
         clear_login_throttle()
     assert answers == [(401, "invalid_credentials")] * 5 + [(429, "too_many_attempts")]

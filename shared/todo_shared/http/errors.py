@@ -64,6 +64,7 @@ ANSWERS: dict[type[errors.DomainError], Answer] = {
     errors.EmailTaken: Answer(409),
     errors.VersionMismatch: Answer(412, lambda error: {"ETag": version_tag(error.current_version)}),
     errors.TooManyAttempts: Answer(429, lambda error: {"Retry-After": str(error.retry_after_seconds)}),
+    errors.TooManySignups: Answer(429, lambda error: {"Retry-After": str(error.retry_after_seconds)}),
     errors.InvalidField: Answer(400),
     errors.KeysUnavailable: Answer(503, _retry_after),
     errors.TaskBusy: Answer(503, _retry_after),

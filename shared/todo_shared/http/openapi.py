@@ -36,6 +36,7 @@ DESCRIPTIONS: dict[type[errors.DomainError], str] = {
     errors.TooManyAttempts: (
         "Too many failed or simultaneous attempts for this email or address (see Retry-After)."
     ),
+    errors.TooManySignups: "Too many signup attempts from this address (see Retry-After).",
 }
 
 # Declared by the app for every operation.
