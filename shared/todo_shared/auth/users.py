@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, ScalarSelect, func, literal
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from todo_shared.auth.claims import TokenError, VerifiedToken
 from todo_shared.auth.revocation import is_revoked, revoked_clause
-from todo_shared.auth.user_fields import clean_name, is_valid_email, mask_email, normalize_email
+from todo_shared.auth.user_fields import clean_name, email_digest, is_valid_email, mask_email, normalize_email
 from todo_shared.errors import AccountConflict
 from todo_shared.models import User, UserPublic
 from todo_shared.observability import current_request_id, logger
@@ -75,3 +76,34 @@ def provision_better_auth_user(*, session: Session, token: VerifiedToken) -> Use
         "Better Auth user provisioned", extra={"user_id": user.id, "request_id": current_request_id()}
     )
     return user
+
+
+def find_for_login(*, session: Session, email: str) -> tuple[User | None, str | None]:
+    """The account of a normalised ``email`` (as ``find_by_email``) and the hash its login should check.
+
+    That is the account's own hash; for an unknown email or an account without a password it is a decoy: the
+    hash of an existing local account, picked by the email's digest (so one email always meets the same one),
+    checked and its result ignored. A decoy costs what a stored hash costs, also after ``BCRYPT_ROUNDS``
+    changed (stored hashes keep their cost until their next login). None only when no local account exists
+    (then the dummy at the configured cost is checked). One statement: the account, if any, left-joined to
+    a one-row anchor, with the decoy as a scalar subquery (primary-key index scans, wrapping around once).
+    """
+    start = email_digest(email)
+    decoy = aliased(User)
+    local = col(decoy.password_hash).is_not(None)
+
+    def first_local(*where: ColumnElement[bool]) -> ScalarSelect[str | None]:
+        query = select(col(decoy.password_hash)).where(local, *where).order_by(col(decoy.id)).limit(1)
+        return query.scalar_subquery()
+
+    anchor = select(literal(1).label("one")).subquery()
+    statement = (
+        select(User, func.coalesce(first_local(col(decoy.id) >= start), first_local()).label("decoy"))
+        .select_from(anchor)
+        .outerjoin(User, func.lower(col(User.email)) == email)
+        .limit(1)
+    )
+    user, decoy_hash = session.exec(statement).one()
+    if user is not None and user.password_hash is not None:
+        return user, user.password_hash
+    return user, decoy_hash
