@@ -27,6 +27,7 @@ _PASSWORD_SCHEMA: JsonDict = {
     "minLength": MIN_PASSWORD_CHARS,
     "maxLength": MAX_PASSWORD_BYTES,
     "pattern": r"^[^\x00]*$",
+    "examples": ["correct horse battery staple"],
     "description": (
         f"{MIN_PASSWORD_CHARS} characters to {MAX_PASSWORD_BYTES} bytes in UTF-8 (after NFKC normalisation), "
         "no NUL, not only spaces or invisible characters, not a common password."

@@ -132,16 +132,15 @@ def test_signup_with_a_cyrillic_local_part_is_accepted(api: httpx.Client) -> Non
         pytest.param(" " * 8, BLANK, id="eight-spaces"),
         pytest.param("\u3000" * 8, BLANK, id="ideographic-spaces"),
         pytest.param("\t \u00a0\u2003\u200b\ufeff  ", BLANK, id="mixed-blanks"),
-        pytest.param("password", COMMON, id="password"),
+        pytest.param("password1", COMMON, id="password1"),  # ("password" alone is in the unit tests)
         pytest.param("Password123", COMMON, id="capitalised"),
         pytest.param("qwertyuiop", COMMON, id="keyboard-row"),
-        pytest.param(fullwidth("password1"), COMMON, id="fullwidth-common"),
+        pytest.param(fullwidth("Password1"), COMMON, id="fullwidth-common"),
     ],
 )
 def test_signup_with_a_blank_or_common_password_is_400(
     api: httpx.Client, password: str, message: str
 ) -> None:
-    register_secret(password, "a refused password")
     assert_refused(signup(api, unique_email("weak"), password=password), "password", message)
 
 
