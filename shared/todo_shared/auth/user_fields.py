@@ -1,11 +1,9 @@
 """User fields: email addresses (one normal form, a syntax check, a mask for logs) and display names.
 
-One mailbox, one spelling (docs/adr/0031-email-normal-form.md): an email is NFKC-normalised, trimmed and
-lower-cased, and its domain is stored in its ASCII (IDNA, "xn--") form, so the database's unique index on
-``lower(email)`` and every lookup agree however the address was typed. The check is deliberately plain: a
-dot-atom local part (ASCII specials or non-ASCII letters), a domain of at least two labels; no quoted local
-parts, comments or IP literals. Anything it accepts is safe to store in either database (no NUL, control or
-surrogate characters). New accounts also may not mix scripts in the local part (``email_problem``).
+One spelling per mailbox (NFKC, lower case, IDNA domain: docs/adr/0031-email-normal-form.md), so the unique
+index on ``lower(email)`` and every lookup agree. The check is deliberately plain: a dot-atom local part (ASCII
+specials or non-ASCII letters), a domain of at least two labels; no quoted local parts, comments or IP
+literals. Anything it accepts is safe to store in either database (no NUL, control or surrogate characters).
 """
 
 from __future__ import annotations
@@ -19,7 +17,7 @@ MAX_LOCAL_PART_LENGTH = 64
 
 _LOCAL_ATOM = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+$")
 _DOMAIN_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
-# Scripts that one writing system mixes (UTS #39's "highly restrictive" sets); any other mix is refused.
+# Mixes one writing system uses (UTS #39, highly restrictive); any other mix of scripts is refused.
 _SCRIPT_MIXES = (
     frozenset({"LATIN", "HAN", "HIRAGANA", "KATAKANA"}),
     frozenset({"LATIN", "HAN", "BOPOMOFO"}),
@@ -38,14 +36,10 @@ def normalize_email(raw: str) -> str:
 
 
 def _ascii_domain(domain: str) -> str | None:
-    """``domain`` in its IDNA ASCII form (``bücher.de`` → ``xn--bcher-kva.de``), or None if it has none.
-
-    Plain ASCII domains are returned as they are, without loading ``idna`` (shipped as a dependency of
-    anyio; it costs ~10 ms to import): only internationalised domains and ``xn--`` labels need it.
-    """
+    """``domain`` in its IDNA ASCII form (``bücher.de`` → ``xn--bcher-kva.de``), or None if it has none."""
     if domain.isascii() and "xn--" not in domain:
         return domain
-    import idna  # lazily: see above
+    import idna  # only here: ~10 ms to import
 
     try:
         return idna.encode(domain, uts46=True).decode("ascii")
@@ -86,11 +80,7 @@ def is_valid_email(email: str) -> bool:
 
 
 def _script(char: str) -> str | None:
-    """The script of a letter, from its Unicode name (``CYRILLIC SMALL LETTER ER`` → ``CYRILLIC``).
-
-    ASCII letters are Latin; digits, marks (accents inherit their letter's script) and ASCII punctuation
-    belong to none.
-    """
+    """A letter's script, the first word of its name (``CYRILLIC SMALL LETTER ER``); None for the rest."""
     if char.isascii():
         return "LATIN" if char.isalpha() else None
     if unicodedata.category(char)[0] != "L":
@@ -100,7 +90,7 @@ def _script(char: str) -> str | None:
 
 
 def mixes_scripts(local_part: str) -> bool:
-    """True when letters of different scripts appear together (``pаypal``, with a Cyrillic ``а``)."""
+    """True for letters of different scripts together (``pаypal``, with a Cyrillic ``а``)."""
     scripts = {script for char in local_part if (script := _script(char)) is not None}
     return len(scripts) > 1 and not any(scripts <= mix for mix in _SCRIPT_MIXES)
 

@@ -79,14 +79,9 @@ def provision_better_auth_user(*, session: Session, token: VerifiedToken) -> Use
 
 
 def find_for_login(*, session: Session, email: str) -> tuple[User | None, str | None]:
-    """The account of a normalised ``email`` (as ``find_by_email``) and the hash its login should check.
-
-    That is the account's own hash; for an unknown email or an account without a password it is a decoy: the
-    hash of an existing local account, picked by the email's digest (so one email always meets the same one),
-    checked and its result ignored. A decoy costs what a stored hash costs, also after ``BCRYPT_ROUNDS``
-    changed (stored hashes keep their cost until their next login). None only when no local account exists
-    (then the dummy at the configured cost is checked). One statement: the account, if any, left-joined to
-    a one-row anchor, with the decoy as a scalar subquery (primary-key index scans, wrapping around once).
+    """The account of a normalised ``email`` (as ``find_by_email``) and the hash its login checks: its own,
+    or (unknown email, no password) a decoy, some local account's picked by the email's digest, whose check
+    the caller ignores (docs/adr/0015-passwords.md). None when there is no local account. One statement.
     """
     start = email_digest(email)
     decoy = aliased(User)
