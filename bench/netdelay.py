@@ -20,7 +20,9 @@ What it models, per direction of each connection:
 
 Standard library only (the benchmark starts it as a separate process, so its timers do not wait for the
 benchmark's own Python work). The event loop waits with ``select()``: epoll rounds its timeout up to whole
-milliseconds, which would turn a 0.5 ms hold into 1 ms.
+milliseconds, which would turn a 0.5 ms hold into 1 ms. Even so a wake-up comes 0.1-0.2 ms late on a busy
+machine, so the last ``SPIN`` seconds before a chunk is due are spent awake; that holds the loop for as long,
+which only matters for connections active at the same moment (the benchmark's workers take turns).
 """
 
 from __future__ import annotations
