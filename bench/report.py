@@ -13,6 +13,7 @@ from typing import Any
 
 from bench import stats
 from bench.model import BCRYPT_SAMPLES, ColdCase, Mode, Subject, WarmSamples
+from bench.network import Calibration, Network, calibration_lines
 
 # The layer-plus-one-function budget (docs/adr/0002-functions-and-layer-build.md), and Lambda's quotas: the ones scripts/sam-check enforces.
 from devtools.invoke_built import BUDGET_BYTES, LAMBDA_UNZIPPED_LIMIT, LAMBDA_ZIPPED_LIMIT
@@ -64,6 +65,12 @@ class Inputs:
     sizes: dict[str, tuple[int, int]]
     load: tuple[tuple[float, float, float], tuple[float, float, float]]
     minutes: float
+    # Every network measured (the first one's figures are ``cold`` and ``warm``), each one's figures, and the
+    # relays' calibration (route name → figures; "direct" is PgBouncer without a relay).
+    networks: list[Network]
+    network_cold: dict[str, dict[tuple[str, Mode], list[dict[str, Any]]]]
+    network_warm: dict[str, dict[tuple[str, str], WarmSamples]]
+    calibration: dict[str, Calibration]
 
 
 @dataclass(frozen=True)
@@ -322,8 +329,9 @@ def machine(inputs: Inputs) -> list[str]:
         f"- The runtime's packages (stand-in for Lambda's /var/runtime, pinned in requirements-run.txt): "
         f"{runtime_packages}.",
         f"- PostgreSQL {inputs.postgresql} and {inputs.pgbouncer} (transaction mode) on loopback; the database "
-        "is reached through PgBouncer as on AWS through Neon's pooler, without its network distance. Secrets "
-        "Manager and SSM answered by a local moto server.",
+        "is reached through PgBouncer as on AWS through Neon's pooler. The tables below the targets are "
+        f"measured on {inputs.networks[0].label}; 'Through a network' has the same rows with a round trip "
+        "added by the delay relay. Secrets Manager and SSM answered by a local moto server.",
         "- Lambda's environment as template.yaml sets it (ENVIRONMENT=production, secrets by ARN, log level "
         "INFO: the log lines are written, to a file), except X-Ray: `POWERTOOLS_TRACE_DISABLED=true`, as there is "
         "no daemon here. Its SDK is still imported (the tracer is created); recording segments is not measured.",
@@ -455,6 +463,101 @@ def warm_section(inputs: Inputs) -> list[str]:
         "invocations of each route per turn (routes interleaved), in an order that rotates every step.",
         "",
     ]
+
+
+def network_section(inputs: Inputs) -> list[str]:
+    """The relays' calibration, then per network: warm invocations and cold starts of every row."""
+    lines = [
+        "## Through a network: the delay relay",
+        "",
+        f"Networks measured: {', '.join(item.label for item in inputs.networks)}. A relayed network is a TCP "
+        "relay on loopback in front of PgBouncer (`bench/netdelay.py`, its own process, one per round trip, the "
+        "same for every row): it holds each chunk for half the round trip in each direction (latency, not "
+        "bandwidth) and delivers nothing earlier than one round trip after a connection is accepted (the TCP "
+        "handshake). Every row reads its database URL from its network's secret; cold rounds and warm steps "
+        "take every network's cases in turn.",
+        "",
+        f"Calibration, ms: `SELECT 1` on an open pg8000 connection ({len(next(iter(inputs.calibration.values())).select)} "
+        "interleaved samples per route) and opening a connection (TCP and PostgreSQL's startup, no TLS), "
+        "PgBouncer directly, through a relay that adds nothing, and through each network's relay. *added* is "
+        "the median minus the direct one: the relay's own cost is the 0 ms row; a network's row should add "
+        "about its round trip more than that to `SELECT 1`, and two round trips to a connect.",
+        "",
+        *calibration_lines(inputs.calibration, direct="direct"),
+        "",
+    ]
+    for item in inputs.networks:
+        if item.rtt_ms is None:
+            continue
+        warm = inputs.network_warm[item.name]
+        cold = inputs.network_cold[item.name]
+        rows: list[Sequence[str]] = []
+        for subject in inputs.subjects:
+            for call in subject.calls:
+                data = warm[(subject.key, call.name)]
+                rows.append(
+                    [
+                        subject.label,
+                        f"`{call.name}`",
+                        str(len(data.total)),
+                        stats.median_p99(data.total, 3),
+                        stats.median_p99(data.database, 3),
+                        stats.median_p99(data.not_database, 3),
+                        stats.median_p99(data.round_trips, 0),
+                    ]
+                )
+        listing = warm[("tasks", "GET /api/tasks")]
+        ratios = []
+        for key in ("floor", "straightforward"):
+            other = warm[(key, "GET /api/tasks")]
+            steps = sorted(set(listing.step_medians) & set(other.step_medians))
+            paired = stats.ratios(
+                [listing.step_medians[s] for s in steps], [other.step_medians[s] for s in steps]
+            )
+            first, third = stats.quartiles(paired) if paired else (float("nan"), float("nan"))
+            ratios.append(
+                f"{stats.median(listing.total) / stats.median(other.total):.2f}× the {label_of(inputs, key)} "
+                f"(per-step ratios IQR {first:.2f}–{third:.2f})"
+            )
+        cold_rows: list[Sequence[str]] = []
+        for case in inputs.cold_cases:
+            if case.mode != "compiled":
+                continue
+            fresh = (case.label, "fresh")
+            cold_rows.append(
+                [
+                    case.label,
+                    stats.median_p99([float(o["start_ms"]) for o in cold[(case.label, "compiled")]]),
+                    stats.median_p99([float(o["first_request_ms"]) for o in cold[(case.label, "compiled")]]),
+                    stats.median_p99([float(o["start_ms"]) for o in cold[fresh]]) if fresh in cold else "—",
+                ]
+            )
+        lines += [
+            f"### {item.label}: warm invocations through the handler, ms, median / p99",
+            "",
+            *table(
+                ["function", "route", "invocations", "total", "database", "not database", "round trips"],
+                "llrrrrr",
+                rows,
+            ),
+            "",
+            f"Warm `GET /api/tasks` (tasks function): {'; '.join(ratios)}.",
+            "",
+            f"### {item.label}: cold start, ms, median / p99 over {inputs.arguments.rounds} rounds",
+            "",
+            *table(
+                [
+                    "target",
+                    "compiled: start → response",
+                    "first request",
+                    "fresh read-only: start → response",
+                ],
+                "lrrr",
+                cold_rows,
+            ),
+            "",
+        ]
+    return lines
 
 
 def warm_profile_section(inputs: Inputs) -> list[str]:
@@ -593,13 +696,15 @@ def render(inputs: Inputs) -> str:
     arguments = inputs.arguments
     command = (
         f".venv/bin/python -m bench.run --rounds {arguments.rounds} --warm {arguments.warm} "
-        f"--login {arguments.login} --batch {arguments.batch}"
+        f"--login {arguments.login} --batch {arguments.batch} "
+        f"--network {','.join(item.name for item in inputs.networks)}"
     )
     sections: list[Callable[[Inputs], list[str]]] = [
         machine,
         cold_section,
         profile_section,
         warm_section,
+        network_section,
         warm_profile_section,
         login_section,
         size_section,

@@ -1,6 +1,7 @@
 """The benchmark: cold starts, warm requests, round trips, login and sizes, beside two baselines, in one run.
 
-    .venv/bin/python -m bench.run [--rounds 15] [--warm 300] [--login 20] [--output docs/performance.md]
+    .venv/bin/python -m bench.run [--rounds 15] [--warm 300] [--login 20] [--network loopback,1ms]
+                                  [--output docs/performance.md]
 
 Needs: the SAM build for this machine's architecture (``.aws-sam/x86_64/build`` here; ``scripts/sam-check
 --build-only`` is run if it is missing), PostgreSQL on 127.0.0.1 and the pgbouncer binary. Starts a moto
@@ -13,6 +14,13 @@ layer's ``python/``, the standard library and a ``runtime/`` folder with boto3 (
 /opt/python, /var/lang and /var/runtime). Cold starts run round-robin across targets, in a rotating order,
 round by round; warm invocations run in long-lived workers (one per function) that take turns, a batch
 each, step by step. Figures are median and p99 (nearest rank).
+
+``--network`` lists the networks between the functions and PgBouncer: ``loopback`` (direct), or a round trip
+such as ``1ms`` (same region) or ``10ms`` (another region), added by the delay relay (bench/netdelay.py, one
+process per round trip, the same for every row). Every row is measured on every network: each network has
+its own secret holding its database URL, the cold rounds and warm steps go through all networks' cases in
+turn. The relays are calibrated first: a ``SELECT 1`` and a connect through each, against PgBouncer directly
+and through a relay that adds nothing.
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,7 +47,7 @@ from typing import IO, Any, Literal
 
 import bcrypt
 
-from bench import report, stats
+from bench import network, report, stats
 from bench.model import BCRYPT_COSTS, BCRYPT_SAMPLES, Call, ColdCase, Mode, Subject, WarmSamples
 from devtools import postgres
 from devtools.invoke_built import tree_size
@@ -75,6 +83,12 @@ BENCH_SETTINGS = {
     "POWERTOOLS_METRICS_NAMESPACE": "TodoApiBench",
     "POWERTOOLS_LOG_LEVEL": "INFO",
 }
+
+
+# make bench: loopback and the same-region round trip (10ms doubles the run's time again; ask for it).
+DEFAULT_NETWORKS = "loopback,1ms"
+# The relay with nothing added, calibrated beside the others: what the relay itself costs.
+ZERO_RELAY = "relay, 0 ms added"
 
 
 @dataclass(frozen=True)
@@ -159,7 +173,8 @@ def server_versions(database: str) -> tuple[str, str]:
     return postgresql, (output.splitlines() or ["unknown"])[0]
 
 
-def start_moto(database_url: str) -> tuple[Any, dict[str, str]]:
+def start_moto(database_urls: dict[str, str]) -> tuple[Any, dict[str, dict[str, str]]]:
+    """moto answering Secrets Manager and SSM; one database URL secret per network, and each one's settings."""
     from moto.server import ThreadedMotoServer
 
     # The server's request log would bury the progress lines.
@@ -176,19 +191,24 @@ def start_moto(database_url: str) -> tuple[Any, dict[str, str]]:
         "aws_access_key_id": "bench",
         "aws_secret_access_key": "bench",
     }
-    arn = boto3.client("secretsmanager", **options).create_secret(Name="bench/db", SecretString=database_url)[
-        "ARN"
-    ]
-    boto3.client("ssm", **options).put_parameter(Name="/bench/auth-secret", Value=SECRET, Type="SecureString")
-    env = {
-        "AWS_ENDPOINT_URL": endpoint,
-        # ARNs, as the template's parameters require.
-        "DATABASE_URL_REF": arn,
-        "BETTER_AUTH_SECRET_REF": f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/bench/auth-secret",
-        # The baselines read the parameter by name.
-        "BETTER_AUTH_SECRET_PATH": "/bench/auth-secret",
+    secrets = boto3.client("secretsmanager", **options)
+    arns = {
+        name: secrets.create_secret(Name=f"bench/db-{name}", SecretString=url)["ARN"]
+        for name, url in database_urls.items()
     }
-    return server, env
+    boto3.client("ssm", **options).put_parameter(Name="/bench/auth-secret", Value=SECRET, Type="SecureString")
+    envs = {
+        name: {
+            "AWS_ENDPOINT_URL": endpoint,
+            # ARNs, as the template's parameters require.
+            "DATABASE_URL_REF": arn,
+            "BETTER_AUTH_SECRET_REF": f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/bench/auth-secret",
+            # The baselines read the parameter by name.
+            "BETTER_AUTH_SECRET_PATH": "/bench/auth-secret",
+        }
+        for name, arn in arns.items()
+    }
+    return server, envs
 
 
 def subjects(built: Path, seed_data: Seed, *, warm: int, login: int) -> list[Subject]:
@@ -297,6 +317,23 @@ def subjects(built: Path, seed_data: Seed, *, warm: int, login: int) -> list[Sub
             baseline=True,
         ),
     ]
+
+
+def calibrate_relays(
+    bouncer_port: int, database: str, ports: dict[str, int], *, samples: int
+) -> dict[str, network.Calibration]:
+    """PgBouncer directly, through a relay adding 0 ms (started for this), and through each network's relay."""
+    with network.running_relay(bouncer_port, 0) as zero:
+        routes = {
+            "direct": bouncer_port,
+            ZERO_RELAY: zero,
+            **{f"relay, {name}": port for name, port in ports.items()},
+        }
+        found = network.calibrate(
+            user=postgres.POSTGRES_USER, database=database, ports=routes, samples=samples
+        )
+    print("\n".join(network.calibration_lines(found, direct="direct")), flush=True)
+    return found
 
 
 # --- Code directories -----------------------------------------------------------------------------------------
@@ -569,21 +606,26 @@ def measure_cold(
     python: str,
     cases: list[ColdCase],
     specs: dict[str, Path],
-    envs: dict[str, dict[str, str]],
+    envs: dict[str, dict[str, dict[str, str]]],
     *,
     rounds: int,
     prefix: list[str],
-) -> dict[tuple[str, Mode], list[dict[str, Any]]]:
-    results: dict[tuple[str, Mode], list[dict[str, Any]]] = {(case.label, case.mode): [] for case in cases}
+) -> dict[str, dict[tuple[str, Mode], list[dict[str, Any]]]]:
+    """Per network (``envs``' keys), each case's cold starts; a round starts every case on every network."""
+    networks = list(envs)
+    results: dict[str, dict[tuple[str, Mode], list[dict[str, Any]]]] = {
+        name: {(case.label, case.mode): [] for case in cases} for name in networks
+    }
     # Unmeasured first pass: writes the compiled copies' bytecode and brings every file into the page cache.
     for case in cases:
-        run_cold(python, case, specs[case.subject.key], envs[case.subject.key], prefix=prefix)
+        run_cold(python, case, specs[case.subject.key], envs[networks[0]][case.subject.key], prefix=prefix)
     for number in range(rounds):
-        for case in rotated(cases, number):
-            outcome, _ = run_cold(
-                python, case, specs[case.subject.key], envs[case.subject.key], prefix=prefix
-            )
-            results[(case.label, case.mode)].append(outcome)
+        for name in rotated(networks, number):
+            for case in rotated(cases, number):
+                outcome, _ = run_cold(
+                    python, case, specs[case.subject.key], envs[name][case.subject.key], prefix=prefix
+                )
+                results[name][(case.label, case.mode)].append(outcome)
         print(f"cold round {number + 1}/{rounds} done", flush=True)
     return results
 
@@ -607,43 +649,51 @@ def measure_warm(
     work: Path,
     cases: list[ColdCase],
     specs: dict[str, Path],
-    envs: dict[str, dict[str, str]],
+    envs: dict[str, dict[str, dict[str, str]]],
     *,
     batch: int,
     profiled: int,
-) -> tuple[dict[tuple[str, str], WarmSamples], dict[str, dict[str, float]]]:
-    """Each function's routes in its own long-lived process (the compiled copies); the processes take turns.
+) -> tuple[dict[str, dict[tuple[str, str], WarmSamples]], dict[str, dict[str, float]]]:
+    """Each function's routes in its own long-lived process (the compiled copies), one per network
+    (``envs``' keys); the processes take turns.
 
-    Afterwards, the first route of some of them under cProfile: self time per package, ms per invocation."""
+    Afterwards, the first route of some of them under cProfile, on the first network: self time per
+    package, ms per invocation."""
     compiled = [case for case in cases if case.mode == "compiled"]
-    samples: dict[tuple[str, str], WarmSamples] = {
-        (case.subject.key, call.name): WarmSamples() for case in compiled for call in case.subject.calls
+    networks = list(envs)
+    samples: dict[str, dict[tuple[str, str], WarmSamples]] = {
+        name: {
+            (case.subject.key, call.name): WarmSamples() for case in compiled for call in case.subject.calls
+        }
+        for name in networks
     }
     most = max(call.invocations for case in compiled for call in case.subject.calls)
     steps = max(1, math.ceil(most / batch))
-    workers: list[WarmWorker] = []
+    workers: list[tuple[str, WarmWorker]] = []
     try:
-        for case in compiled:  # one at a time: their start-ups are not measured, but must not overlap steps
-            worker = WarmWorker(
-                python,
-                case.subject,
-                case.code_dir,
-                case.layer,
-                case.runtime,
-                specs[case.subject.key],
-                envs[case.subject.key],
-                work / f"warm-{case.subject.key}.log",
-            )
-            workers.append(worker)
-            worker.receive()  # "ready"
+        # One at a time: their start-ups are not measured, but must not overlap steps.
+        for name in networks:
+            for case in compiled:
+                worker = WarmWorker(
+                    python,
+                    case.subject,
+                    case.code_dir,
+                    case.layer,
+                    case.runtime,
+                    specs[case.subject.key],
+                    envs[name][case.subject.key],
+                    work / f"warm-{case.subject.key}-{name}.log",
+                )
+                workers.append((name, worker))
+                worker.receive()  # "ready"
         for step in range(steps):
-            for worker in rotated(workers, step):
+            for network_name, worker in rotated(workers, step):
                 counts = {call.name: share(call.invocations, steps, step) for call in worker.subject.calls}
                 counts = {name: count for name, count in counts.items() if count}
                 if not counts:
                     continue
                 for name, taken in worker.run(counts).items():
-                    target = samples[(worker.subject.key, name)]
+                    target = samples[network_name][(worker.subject.key, name)]
                     target.total += taken["total_ms"]
                     target.database += taken["database_ms"]
                     target.round_trips += taken["round_trips"]
@@ -652,11 +702,11 @@ def measure_warm(
                 print(f"warm step {step + 1}/{steps} done", flush=True)
         profiles = {
             worker.subject.key: worker.profile(profiled)
-            for worker in workers
-            if worker.subject.key in WARM_PROFILED
+            for name, worker in workers
+            if name == networks[0] and worker.subject.key in WARM_PROFILED
         }
     finally:
-        for worker in workers:
+        for _, worker in workers:
             worker.close()
     return samples, profiles
 
@@ -696,8 +746,18 @@ def main() -> int:
     parser.add_argument("--warm", type=int, default=300, help="warm invocations per route")
     parser.add_argument("--login", type=int, default=20, help="warm logins (each one bcrypt check)")
     parser.add_argument("--batch", type=int, default=10, help="invocations per route per worker turn")
+    parser.add_argument(
+        "--network",
+        type=network.parse_networks,
+        default=network.parse_networks(DEFAULT_NETWORKS),
+        help=f"networks to PgBouncer, comma-separated: loopback, or a round trip such as 1ms or 10ms "
+        f"(default {DEFAULT_NETWORKS})",
+    )
+    parser.add_argument("--calibration", type=int, default=300, help="SELECT 1 samples per relay calibrated")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "performance.md")
     args = parser.parse_args()
+    # Loopback first when measured: the profiles and the main tables are its figures.
+    networks: list[network.Network] = sorted(args.network, key=lambda item: item.rtt_ms is not None)
     begun = time.monotonic()
     load_before = os.getloadavg()
     python = find_python()
@@ -709,19 +769,37 @@ def main() -> int:
         with (
             postgres.fresh_database() as database,
             postgres.running_pgbouncer(work / "pgbouncer") as bouncer,
+            ExitStack() as relays,
         ):
+            # One relay process per round trip, started before anything is measured, used by every row.
+            relay_ports = {
+                item.name: relays.enter_context(network.running_relay(bouncer.port, item.rtt_ms))
+                for item in networks
+                if item.rtt_ms is not None
+            }
+            database_urls = {
+                item.name: bouncer.url(database)
+                if item.rtt_ms is None
+                else f"postgresql://{postgres.POSTGRES_USER}@127.0.0.1:{relay_ports[item.name]}/{database}"
+                for item in networks
+            }
             migrate(postgres.direct_url(database))
             cost = production_bcrypt_rounds(postgres.direct_url(database))
             seed_data = seed(database, hash_password(PASSWORD, cost))
             versions_servers = server_versions(database)
             targets = subjects(built, seed_data, warm=args.warm, login=min(args.login, args.warm))
-            server, aws_env = start_moto(bouncer.url(database))
+            calibration = calibrate_relays(bouncer.port, database, relay_ports, samples=args.calibration)
+            server, aws_envs = start_moto(database_urls)
             try:
                 specs = {subject.key: write_spec(work, subject) for subject in targets}
                 envs = {
-                    subject.key: lambda_environment(subject.key, {**BENCH_SETTINGS, **aws_env})
-                    for subject in targets
+                    name: {
+                        subject.key: lambda_environment(subject.key, {**BENCH_SETTINGS, **aws_env})
+                        for subject in targets
+                    }
+                    for name, aws_env in aws_envs.items()
                 }
+                primary = networks[0].name
                 cases = cold_cases(work, built, runtime, targets)
                 fresh_roots = sorted((work / "fresh").iterdir())
                 with read_only(fresh_roots) as before:
@@ -732,7 +810,7 @@ def main() -> int:
                     raise RuntimeError("a fresh, read-only code directory changed during the cold starts")
                 profiles = {
                     case.subject.key: import_profile(
-                        python, case, specs[case.subject.key], envs[case.subject.key], prefix=prefix
+                        python, case, specs[case.subject.key], envs[primary][case.subject.key], prefix=prefix
                     )
                     for case in cases
                     if case.mode == "compiled" and case.subject.key in ("tasks", "straightforward")
@@ -759,11 +837,15 @@ def main() -> int:
             built=built,
             subjects=targets,
             cold_cases=cases,
-            cold=cold,
+            cold=cold[primary],
             read_only_files=files,
             profiles=profiles,
-            warm=warm,
+            warm=warm[primary],
             warm_profiles=warm_profiles,
+            networks=networks,
+            network_cold=cold,
+            network_warm=warm,
+            calibration=calibration,
             bcrypt_rounds=cost,
             bcrypt_costs=costs,
             bcrypt_version=importlib.metadata.version("bcrypt"),
