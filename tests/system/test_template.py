@@ -17,6 +17,7 @@ from devtools import invoke_built, template
 from devtools.functions import function_names, load_function
 from devtools.paths import FUNCTIONS_DIR, LAYER_DIR
 from devtools.route_check import route_mismatches
+from todo_shared.config import secrets_extension
 from todo_shared.http.app_factory import create_app
 
 
@@ -264,3 +265,43 @@ def test_snapstart_is_an_option_off_by_default(document: dict[str, Any]) -> None
     assert function_globals["SnapStart"] == {"ApplyOn": {"Ref": "SnapStart"}}
     # SnapStart applies to published versions only: the routes must call an alias that follows them.
     assert function_globals["AutoPublishAlias"] == "live"
+
+
+def test_secrets_reader_is_an_option_powertools_by_default(document: dict[str, Any]) -> None:
+    parameter = document["Parameters"]["SecretsReader"]
+    assert parameter["Default"] == "powertools"
+    assert parameter["AllowedValues"] == ["powertools", "extension"]
+    variables = document["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["SECRETS_READER"] == {"Ref": "SecretsReader"}
+    assert document["Conditions"]["UsesSecretsExtension"] == {
+        "Fn::Equals": [{"Ref": "SecretsReader"}, "extension"]
+    }
+    # The extension gives up on AWS before the reader's deadline, so its error names the store's problem.
+    for name in ("SECRETS_MANAGER_TIMEOUT_MILLIS", "SSM_PARAMETER_STORE_TIMEOUT_MILLIS"):
+        assert int(variables[name]) / 1000 < secrets_extension.EXTENSION_DEADLINE_SECONDS
+
+
+def test_the_extension_layer_is_added_to_exactly_the_functions_that_read_secrets(
+    document: dict[str, Any],
+) -> None:
+    conditional = {
+        "Fn::If": ["UsesSecretsExtension", {"Ref": "SecretsExtensionLayerArn"}, {"Ref": "AWS::NoValue"}]
+    }
+    assert document["Globals"]["Function"]["Layers"] == [{"Ref": "SharedLayer"}]
+    for name, properties in template.functions(document).items():
+        reads_secrets = {"Ref": "SecretsReadPolicy"} in properties.get("Policies", [])
+        assert properties.get("Layers", []) == ([conditional] if reads_secrets else []), name
+    assert set(template.functions(document)) - {"docs"} == {"health", "auth", "tasks"}
+
+
+def test_the_default_extension_layer_matches_the_default_architecture(document: dict[str, Any]) -> None:
+    """AWS names the arm64 build ...-Extension-Arm64 and the x86_64 one ...-Extension; the ARN is per region."""
+    parameter = document["Parameters"]["SecretsExtensionLayerArn"]
+    pattern = re.compile(parameter["AllowedPattern"])
+    default = parameter["Default"]
+    assert pattern.match(default)
+    assert template.parameter_values(document)["Architecture"] == "arm64"
+    assert default.split(":")[-2].endswith("-Arm64")
+    x86_64 = "arn:aws:lambda:eu-west-1:015030872274:layer:AWS-Parameters-and-Secrets-Lambda-Extension:11"
+    assert pattern.match(x86_64)
+    assert not pattern.match("arn:aws:lambda:us-east-1:123456789012:layer:something-else:1")

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any
+from typing import Any, Literal
+
+Store = Literal["ssm", "secrets"]
 
 # Values are re-read after this many seconds by Powertools; settings themselves are cached per container.
 SECRET_MAX_AGE_SECONDS = 300
@@ -41,6 +43,29 @@ def _secrets_manager_id(reference: str) -> str | None:
     if reference.startswith("arn:aws:secretsmanager:"):
         return reference
     return None
+
+
+def parse_reference(reference: str) -> tuple[Store, str]:
+    """The store (``"ssm"`` or ``"secrets"``) and the name or ARN to ask it for; one line if no reference."""
+    ssm_name = _ssm_name(reference)
+    if ssm_name is not None:
+        return "ssm", ssm_name
+    secret_id = _secrets_manager_id(reference)
+    if secret_id is not None:
+        return "secrets", secret_id
+    raise SecretStoreError(
+        f"{reference!r} is not a reference: use arn:aws:secretsmanager:…, secretsmanager:<name>, "
+        "arn:aws:ssm:…:parameter/<name> or ssm:/<name>"
+    )
+
+
+def finish_value(value: object, *, reference: str, setting: str) -> str:
+    """The setting's value from what the store returned: text, trimmed, unwrapped from a JSON object."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8")
+    if not isinstance(value, str) or not value.strip():
+        raise SecretStoreError(f"{reference!r} is empty")
+    return _unwrap_json(value.strip(), setting).strip()
 
 
 def _unwrap_json(value: str, setting: str) -> str:
@@ -108,23 +133,12 @@ def clear_secret_cache() -> None:
 
 def read_secret(reference: str, *, setting: str) -> str:
     """Read the secret named by ``reference`` for the setting ``setting``."""
-    ssm_name = _ssm_name(reference)
-    secret_id = _secrets_manager_id(reference)
-    if ssm_name is None and secret_id is None:
-        raise SecretStoreError(
-            f"{reference!r} is not a reference: use arn:aws:secretsmanager:…, secretsmanager:<name>, "
-            "arn:aws:ssm:…:parameter/<name> or ssm:/<name>"
-        )
+    store, name = parse_reference(reference)
     try:  # creating the client is inside: it can fail too (no region, …)
-        if ssm_name is not None:
-            value = _provider("ssm").get(ssm_name, decrypt=True, max_age=SECRET_MAX_AGE_SECONDS)
+        if store == "ssm":
+            value = _provider("ssm").get(name, decrypt=True, max_age=SECRET_MAX_AGE_SECONDS)
         else:
-            assert secret_id is not None
-            value = _provider("secrets").get(secret_id, max_age=SECRET_MAX_AGE_SECONDS)
+            value = _provider("secrets").get(name, max_age=SECRET_MAX_AGE_SECONDS)
     except Exception as error:  # boto/botocore errors vary; report the kind, never a value
         raise SecretStoreError(f"could not read {reference!r} ({_error_kind(error)})") from None
-    if isinstance(value, bytes):
-        value = value.decode("utf-8")
-    if not isinstance(value, str) or not value.strip():
-        raise SecretStoreError(f"{reference!r} is empty")
-    return _unwrap_json(value.strip(), setting).strip()
+    return finish_value(value, reference=reference, setting=setting)

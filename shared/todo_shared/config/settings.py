@@ -20,6 +20,8 @@ from todo_shared.config.database_url import DatabaseUrlError, parse_database_url
 from todo_shared.errors import ConfigurationError
 
 Environment = Literal["local", "production"]
+# How *_REF secrets are read: Powertools Parameters (boto3), or the Parameters and Secrets Lambda Extension.
+SecretsReader = Literal["powertools", "extension"]
 
 MIN_SECRET_BYTES = 32
 # Values copied from examples and guides; refused everywhere but local development.
@@ -177,14 +179,28 @@ def _local_secret(state_dir: Path) -> str:
     return value
 
 
+def _secrets_reader(env: dict[str, str]) -> SecretsReader:
+    raw = env.get("SECRETS_READER", "").strip() or "powertools"
+    if raw not in ("powertools", "extension"):
+        raise SettingsError(f"SECRETS_READER must be 'powertools' or 'extension', got {raw!r}")
+    return "extension" if raw == "extension" else "powertools"
+
+
 def _secret_value(env: dict[str, str], name: str) -> str | None:
     """``NAME_REF`` (Secrets Manager / SSM reference) wins over the plain ``NAME`` variable."""
     reference = env.get(f"{name}_REF", "").strip()
     if reference:
-        # Imported here: only containers that use secret references pay for boto3.
-        from todo_shared.config.secrets import SecretStoreError, read_secret
+        reader = _secrets_reader(env)
+        # Imported here: only containers that use secret references pay for a reader (boto3 for powertools).
+        from todo_shared.config.secrets import SecretStoreError
 
         try:
+            if reader == "extension":
+                from todo_shared.config import secrets_extension
+
+                return secrets_extension.read_secret(reference, setting=name, env=env)
+            from todo_shared.config.secrets import read_secret
+
             return read_secret(reference, setting=name)
         except SecretStoreError as error:
             raise SettingsError(f"{name}_REF: {error}") from None
