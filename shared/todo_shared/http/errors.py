@@ -61,6 +61,7 @@ ANSWERS: dict[type[errors.DomainError], Answer] = {
     errors.CrossSiteCookie: Answer(403),
     errors.OtherUsersPath: Answer(403),
     errors.TaskNotFound: Answer(404),
+    errors.SessionNotFound: Answer(404),
     errors.AccountConflict: Answer(409),
     errors.EmailTaken: Answer(409),
     errors.VersionMismatch: Answer(412, lambda error: {"ETag": version_tag(error.current_version)}),
