@@ -145,11 +145,15 @@ def renew(session: Session, *, raw_token: str, lifetime: SessionLifetime, now: d
             .values(used_at=now, successor_sealed=_seal(successor, raw_token))
         )
         if claimed.rowcount:
-            session.add(RefreshToken(token_hash=digest(successor), session_id=auth_session.id, created_at=now))
+            session.add(
+                RefreshToken(token_hash=digest(successor), session_id=auth_session.id, created_at=now)
+            )
             session.exec(
                 update(AuthSession)
                 .where(col(AuthSession.id) == auth_session.id)
-                .values(last_used_at=now, expires_at=min(now + lifetime.idle, auth_session.absolute_expires_at))
+                .values(
+                    last_used_at=now, expires_at=min(now + lifetime.idle, auth_session.absolute_expires_at)
+                )
             )
             return Renewed(user, auth_session, successor)
         session.expire_all()
@@ -206,9 +210,7 @@ def end_own_session(session: Session, *, user_id: str, auth_session_id: str, now
         raise SessionNotFound()
 
 
-def end_sessions_of_user(
-    session: Session, *, user_id: str, now: datetime, keep: str | None = None
-) -> int:
+def end_sessions_of_user(session: Session, *, user_id: str, now: datetime, keep: str | None = None) -> int:
     """End every active session of the user (but ``keep``'s); how many ended. The caller commits."""
     conditions = [col(AuthSession.user_id) == user_id, col(AuthSession.ended_at).is_(None)]
     if keep is not None:
@@ -234,3 +236,12 @@ def prune_expired(session: Session, now: datetime, batch: int = PRUNE_BATCH) -> 
     session.exec(delete(RefreshToken).where(col(RefreshToken.session_id).in_(ids)))
     session.exec(delete(AuthSession).where(col(AuthSession.id).in_(ids)))
     return len(ids)
+
+
+def session_of_refresh_token(session: Session, raw_token: str) -> str | None:
+    """The session a refresh token belongs to (used or not), or None."""
+    if not raw_token or len(raw_token) > MAX_REFRESH_TOKEN_LENGTH or not raw_token.isascii():
+        return None
+    return session.exec(
+        select(RefreshToken.session_id).where(col(RefreshToken.token_hash) == digest(raw_token))
+    ).first()

@@ -54,6 +54,8 @@ class Settings:
     better_auth_url: str | None
     frontend_origins: tuple[str, ...]
     jwt_expires_minutes: int
+    session_idle_days: int
+    session_max_days: int
     bcrypt_rounds: int
     db_timeout_seconds: float
     db_pool_size: int
@@ -246,13 +248,22 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             f"got {bcrypt_rounds}"
         )
 
+    session_idle_days = _int_setting(env, "SESSION_IDLE_DAYS", 30, 1, 365)
+    session_max_days = _int_setting(env, "SESSION_MAX_DAYS", 90, 1, 365)
+    if session_max_days < session_idle_days:
+        raise SettingsError(
+            f"SESSION_MAX_DAYS ({session_max_days}) must be at least SESSION_IDLE_DAYS ({session_idle_days})"
+        )
+
     return Settings(
         environment=environment,
         database_url=database_url,
         better_auth_secret=auth_secret,
         better_auth_url=better_auth_url,
         frontend_origins=tuple(dict.fromkeys(origins)),
-        jwt_expires_minutes=_int_setting(env, "JWT_EXPIRES_MINUTES", 1440, 1, 60 * 24 * 30),
+        jwt_expires_minutes=_int_setting(env, "JWT_EXPIRES_MINUTES", 15, 1, 60 * 24),
+        session_idle_days=session_idle_days,
+        session_max_days=session_max_days,
         bcrypt_rounds=bcrypt_rounds,
         db_timeout_seconds=_float_setting(env, "DATABASE_TIMEOUT_SECONDS", 10.0, 0.5, 60.0),
         db_pool_size=_int_setting(env, "DATABASE_POOL_SIZE", 1, 1, 50),

@@ -58,6 +58,8 @@ class Answer:
 ANSWERS: dict[type[errors.DomainError], Answer] = {
     errors.AuthenticationFailed: Answer(401, lambda _error: BEARER_CHALLENGE),
     errors.InvalidCredentials: Answer(401, lambda _error: BEARER_CHALLENGE),
+    errors.InvalidRefreshToken: Answer(401, lambda _error: BEARER_CHALLENGE),
+    errors.RefreshTokenReused: Answer(401, lambda _error: BEARER_CHALLENGE),
     errors.CrossSiteCookie: Answer(403),
     errors.OtherUsersPath: Answer(403),
     errors.TaskNotFound: Answer(404),

@@ -64,8 +64,10 @@ def refresh_with(client: httpx.Client, refresh_token: str) -> httpx.Response:
 
 
 def new_account(api: httpx.Client) -> str:
+    """A registered email whose signup session has ended (each test then signs in as it needs)."""
     email = unique_email("session")
-    token_of(signup(api, email))
+    token = token_of(signup(api, email))
+    assert api.post("/api/auth/logout", headers=bearer(token)).status_code == 200
     api.cookies.clear()
     return email
 

@@ -27,7 +27,7 @@ def test_local_run_needs_no_settings(tmp_path: Path) -> None:
     assert settings.database_url == f"sqlite:///{(tmp_path / 'todo.db').resolve()}"
     assert len(settings.better_auth_secret.encode()) >= 32
     assert settings.frontend_origins == ("http://localhost:3000",)
-    assert settings.jwt_expires_minutes == 1440
+    assert settings.jwt_expires_minutes == 15
 
 
 def test_local_dev_secret_is_generated_once_and_kept_private(tmp_path: Path) -> None:
@@ -130,7 +130,7 @@ def test_frontend_origin_with_a_path_is_refused(tmp_path: Path) -> None:
     ("name", "value", "message"),
     [
         ("JWT_EXPIRES_MINUTES", "abc", "JWT_EXPIRES_MINUTES must be a whole number"),
-        ("JWT_EXPIRES_MINUTES", "0", "JWT_EXPIRES_MINUTES must be between 1 and 43200"),
+        ("JWT_EXPIRES_MINUTES", "0", "JWT_EXPIRES_MINUTES must be between 1 and 1440"),
         ("DATABASE_TIMEOUT_SECONDS", "-1", "DATABASE_TIMEOUT_SECONDS must be between"),
         ("ENVIRONMENT", "staging", "ENVIRONMENT must be 'local' or 'production'"),
     ],
