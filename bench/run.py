@@ -128,8 +128,8 @@ def seed(database: str, password_hash: str) -> Seed:
         (writer_id, f"bench-{writer_id[:8]}@example.com", None),
     ):
         connection.run(
-            "INSERT INTO users (id, email, name, password_hash, created_at, updated_at) "
-            "VALUES (:i, :e, 'Bench', :p, :n, :n)",
+            "INSERT INTO users (id, issuer, subject, email, name, password_hash, created_at, updated_at) "
+            "VALUES (:i, 'local', :i, :e, 'Bench', :p, :n, :n)",
             i=user_id,
             e=email,
             p=hashed,

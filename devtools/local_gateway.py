@@ -173,7 +173,8 @@ def make_request_handler(
             ]
             if origin and cors.allows(origin):
                 headers.extend(cors.response_headers(origin))
-            self._send(response.status_code, headers, response.content)
+            # The body as the function answered it (still gzip-compressed if it says so), as API Gateway sends it.
+            self._send(response.status_code, headers, b"".join(response.iter_raw()))
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _handle  # noqa: N815
 

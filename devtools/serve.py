@@ -14,15 +14,17 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from devtools import template
-from devtools.functions import combined_app
+from devtools.functions import DOCS_FUNCTION, combined_app, load_function
 from devtools.net import browser_base
 from devtools.startup import StartupError, prepare_local_run
 from todo_shared.config.settings import Settings
 
 
 def build_local_app(settings: Settings) -> FastAPI:
-    # The live document at /docs (the docs function on AWS serves the committed copy of the same).
+    # The live document at /openapi.json (the docs function on AWS serves the committed copy of the same),
+    # shown at /docs by the docs function's own page and files.
     app = combined_app()
+    app.include_router(load_function(DOCS_FUNCTION).ui_router, include_in_schema=False)
     cors = template.cors(template.project_template())
     app.add_middleware(
         CORSMiddleware,

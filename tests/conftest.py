@@ -60,6 +60,7 @@ from devtools.lambda_kit.transport import LambdaTransport  # noqa: E402
 from devtools.migrate import migrate  # noqa: E402
 from devtools.serve import build_local_app  # noqa: E402
 from tests.support import leak_guard  # noqa: E402
+from tests.support.addresses import SourceAddress, signups_from_fresh_addresses  # noqa: E402
 from tests.support.app_state import Backend, reset_app_state, use_database  # noqa: E402
 from todo_shared.config.settings import get_settings  # noqa: E402
 
@@ -152,15 +153,22 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
 @pytest.fixture(params=CLIENTS)
 def api(request: pytest.FixtureRequest, database: Backend) -> Iterator[httpx.Client]:
-    """A client of the whole API: in-process ASGI, or through the Lambda handlers."""
+    """A client of the whole API: in-process ASGI, or through the Lambda handlers.
+
+    A request can name its source address (tests/support/addresses.py); each signup that names none comes
+    from an address of its own, as new users' do.
+    """
     if request.param == "asgi":
         from starlette.testclient import TestClient
 
-        with TestClient(build_local_app(get_settings()), base_url="http://testserver") as client:
+        app = SourceAddress(build_local_app(get_settings()))
+        with TestClient(app, base_url="http://testserver") as client:
+            client.event_hooks["request"].append(signups_from_fresh_addresses)
             leak_guard.GUARD.watch_client(client)
             yield client
     else:
         with httpx.Client(transport=LambdaTransport(), base_url="https://api.example.com") as client:
+            client.event_hooks["request"].append(signups_from_fresh_addresses)
             leak_guard.GUARD.watch_client(client)
             yield client
 

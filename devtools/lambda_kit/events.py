@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl
 from devtools.lambda_kit.context import ACCOUNT_ID
 from devtools.template import Route
 
+DEFAULT_SOURCE_IP = "203.0.113.7"  # a documentation address (RFC 5737)
 BINARY_CONTENT_PREFIXES = ("image/", "application/octet-stream", "application/pdf", "application/zip")
 
 
@@ -38,7 +39,7 @@ def http_api_event(
     query: str = "",
     headers: list[tuple[str, str]] | None = None,
     body: bytes = b"",
-    source_ip: str = "203.0.113.7",
+    source_ip: str = DEFAULT_SOURCE_IP,
     domain: str = "api.example.com",
 ) -> dict[str, Any]:
     """An event as API Gateway sends it: lower-case headers joined with commas, cookies apart."""

@@ -2,7 +2,8 @@
 
 ``httpx.Client(transport=LambdaTransport(), base_url="https://api.example.com")`` then behaves like a
 client of the deployed HTTP API: routing by the template's routes (404 from "API Gateway" otherwise),
-payload 2.0 events, cookies in and out.
+payload 2.0 events, cookies in and out. A request's ``X-Test-Source-Address`` header, if any, is not passed
+on: it names the address the request comes from (the event's ``sourceIp``), as the network would.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ import httpx
 from devtools import template
 from devtools.functions import load_function
 from devtools.lambda_kit.context import FakeLambdaContext
-from devtools.lambda_kit.events import http_api_event, response_parts
+from devtools.lambda_kit.events import DEFAULT_SOURCE_IP, http_api_event, response_parts
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+SOURCE_ADDRESS_HEADER = "x-test-source-address"
 
 
 def match_route(routes: list[template.Route], method: str, path: str) -> template.Route | None:
@@ -44,20 +46,26 @@ class LambdaTransport(httpx.BaseTransport):
         if route is None:
             body = json.dumps({"message": "Not Found"}).encode()
             return httpx.Response(
-                404, headers={"content-type": "application/json"}, content=body, request=request
+                404,
+                headers={"content-type": "application/json"},
+                stream=httpx.ByteStream(body),
+                request=request,
             )
+        headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw]
         event = http_api_event(
             method=request.method,
             path=path,
             route=route,
             query=request.url.query.decode("ascii"),
             headers=[
-                *((name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw),
+                *((name, value) for name, value in headers if name.lower() != SOURCE_ADDRESS_HEADER),
                 ("x-forwarded-proto", request.url.scheme),  # API Gateway always says https; locally maybe not
             ],
             body=request.read(),
+            source_ip=request.headers.get(SOURCE_ADDRESS_HEADER, DEFAULT_SOURCE_IP),
             domain=request.url.host,
         )
         context = FakeLambdaContext(function_name=f"{route.function}-function")
         status, headers, content = response_parts(self.handler_for(route.function)(event, context))
-        return httpx.Response(status, headers=headers, content=content, request=request)
+        # As a stream, as from the network: a client decodes a Content-Encoding, the local gateway passes it on.
+        return httpx.Response(status, headers=headers, stream=httpx.ByteStream(content), request=request)

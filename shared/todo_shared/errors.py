@@ -68,11 +68,6 @@ class CrossSiteCookie(DomainError):
     default_detail = "Cross-site requests cannot use the auth cookie."
 
 
-class AccountConflict(DomainError):
-    code = "account_conflict"
-    default_detail = "This email address already belongs to another account; sign in with that account."
-
-
 class EmailTaken(DomainError):
     code = "email_taken"
     default_detail = "This email is already registered"
@@ -90,6 +85,10 @@ class TooManyAttempts(DomainError):
     def __init__(self, retry_after_seconds: int) -> None:
         super().__init__()
         self.retry_after_seconds = retry_after_seconds
+
+
+class TooManySignups(TooManyAttempts):
+    default_detail = "Too many signup attempts from this address. Please try again later."
 
 
 class KeysUnavailable(DomainError):

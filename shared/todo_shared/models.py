@@ -60,13 +60,24 @@ class Priority(StrEnum):
     HIGH = "high"
 
 
+# Identities are per issuer (docs/adr/0016-identities-per-issuer.md). Local accounts (signup here; the HS256
+# tokens name them) have this issuer and their own id as subject; a Better Auth user has the Better Auth origin
+# (BETTER_AUTH_URL) as issuer and their Better Auth id (``sub``) as subject. Migrations spell both markers out.
+LOCAL_ISSUER = "local"
+# Better Auth users created before accounts were keyed by issuer: the first Better Auth token of their
+# subject names the issuer and adopts the account (``todo_shared.auth.users``).
+LEGACY_BETTER_AUTH_ISSUER = "legacy-better-auth"
+
+
 class User(SQLModel, table=True):
-    """An account: created here by signup, or first seen through a Better Auth token (no password)."""
+    """An account: created here by signup (local), or first seen through a Better Auth token (no password)."""
 
     __tablename__ = "users"
 
-    # Text, not UUID: Better Auth ids are 32-character alphanumerics.
+    # Text, not UUID: a Better Auth user's id is their Better Auth id (32 alphanumerics) when it is free.
     id: str = Field(default_factory=new_user_id, primary_key=True, max_length=64)
+    issuer: str = Field(max_length=255, nullable=False)
+    subject: str = Field(max_length=64, nullable=False)
     email: str = Field(max_length=320, nullable=False)
     password_hash: str | None = Field(default=None, max_length=100)
     name: str | None = Field(default=None, max_length=255)
@@ -74,8 +85,20 @@ class User(SQLModel, table=True):
     updated_at: datetime = _timestamp_column()
 
 
-# Case-insensitive uniqueness enforced by the database, also under concurrent signups.
-Index("uq_users_email_lower", func.lower(User.__table__.c.email), unique=True)  # type: ignore[attr-defined]
+_users_table = User.__table__  # type: ignore[attr-defined]
+# The token check's lookup: one row per identity, also under concurrent first requests.
+Index("uq_users_issuer_subject", _users_table.c.issuer, _users_table.c.subject, unique=True)
+# Emails are unique case-insensitively among local accounts only (signup's 409, also under a race); a Better
+# Auth user may share any email. The literal predicate is also in the lookup by email, which PostgreSQL needs
+# to use a partial index.
+LOCAL_ISSUER_SQL = f"issuer = '{LOCAL_ISSUER}'"
+Index(
+    "uq_users_local_email_lower",
+    func.lower(_users_table.c.email),
+    unique=True,
+    sqlite_where=text(LOCAL_ISSUER_SQL),
+    postgresql_where=text(LOCAL_ISSUER_SQL),
+)
 
 
 # --- Tasks -------------------------------------------------------------------------------------------------

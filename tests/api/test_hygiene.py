@@ -193,7 +193,10 @@ VALID_BODIES: dict[str, Callable[[str], dict[str, Any]]] = {
     "SignupRequest": lambda _email: {"email": unique_email("hygiene"), "password": PASSWORD, "name": "Hy"},
     "LoginRequest": lambda email: {"email": email, "password": PASSWORD},
     "RefreshRequest": lambda _email: {"refresh_token": "not-a-refresh-token-of-this-api"},
-    "PasswordChangeRequest": lambda _email: {"current_password": PASSWORD, "new_password": "a new passphrase"},
+    "PasswordChangeRequest": lambda _email: {
+        "current_password": PASSWORD,
+        "new_password": "a new passphrase",
+    },
     "TaskCreate": lambda _email: {"title": "Valid", "description": "ok", "priority": "low", "due_date": None},
     "TaskUpdate": lambda _email: {"title": "Updated"},
     "TaskCompletion": lambda _email: {"completed": True},
@@ -264,9 +267,11 @@ DOCS_UI = "/docs"
 
 
 def header_problems(label: str, response: httpx.Response) -> list[str]:
-    expected = dict(BASE_HEADERS)
-    if response.request.url.path != DOCS_UI:  # Swagger UI loads its assets from a CDN
-        expected.update(API_HEADERS)
+    expected = {**BASE_HEADERS, **API_HEADERS}
+    if response.request.url.path == DOCS_UI:  # a page with its own files: its own policy (test_docs_function)
+        expected["content-security-policy"] = response.headers.get("content-security-policy", "")
+        if not expected["content-security-policy"].startswith("default-src 'none'; "):
+            return [f"{label}: the docs page's policy is {expected['content-security-policy']!r}"]
     if response.request.url.scheme == "https":
         expected["strict-transport-security"] = HSTS
     problems = [

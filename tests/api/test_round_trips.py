@@ -25,7 +25,7 @@ pytestmark = [
 ]
 
 # Pre-ping (BEGIN, SELECT 1) is 2; each statement 1 (todo_shared.thirdparty.pg8000; pg8000 alone: 3); COMMIT 1.
-# pg8000 alone gave 6, 8, 11, 11, 11, 11, 14, 11 and 25 for these routes.
+# pg8000 alone gave 6, 8, 11, 11, 11, 11, 14, 11 and 19 for these routes.
 EXPECTED_ROUND_TRIPS = {
     "GET /health/ready": 4,
     "GET /api/auth/verify": 4,
@@ -35,7 +35,7 @@ EXPECTED_ROUND_TRIPS = {
     "PATCH /api/tasks/{id}": 5,
     "PATCH /api/tasks/{id}/complete": 6,
     "DELETE /api/tasks/{id}": 5,
-    "POST /api/auth/login": 11,
+    "POST /api/auth/login": 9,
 }
 
 

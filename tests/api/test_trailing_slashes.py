@@ -10,10 +10,13 @@ import httpx
 import pytest
 
 from devtools import template
+from devtools.swagger_ui import read_manifest
 from tests.support.accounts import create_account
 from tests.support.app_state import Backend
 from tests.support.auth import PASSWORD
 
+# The docs function's file route, at a file it serves.
+FILE = {"{version}": read_manifest()["version"], "{name}": "swagger-ui.css"}
 ROUTES = sorted(
     {(route.method, route.path.rstrip("/")) for route in template.routes(template.project_template())}
 )
@@ -63,7 +66,10 @@ def _call(api: httpx.Client, database: Backend, email: str, method: str, path: s
         return _call_own_session_route(api, method, path, slash)
     account = create_account(database)  # each call its own: logout revokes the token
     task = api.post("/api/tasks", json={"title": "t"}, headers=account.headers).json()
-    url = path.replace("{user_id}", account.user_id).replace("{task_id}", str(task["id"])) + slash
+    url = path.replace("{user_id}", account.user_id).replace("{task_id}", str(task["id"]))
+    for parameter, value in FILE.items():
+        url = url.replace(parameter, value)
+    url += slash
     headers = {} if path in ("/api/auth/signup", "/api/auth/login") else account.headers
     response = api.request(
         method, url, json=_body(method, path, email), headers=headers, follow_redirects=False

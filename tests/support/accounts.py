@@ -19,7 +19,7 @@ from tests.support.app_state import TEST_SECRET, Backend
 from tests.support.leak_guard import register_email, register_token
 from todo_shared.auth.tokens import issue_token
 from todo_shared.db.engine import build_engine
-from todo_shared.models import Task, User, utc_now
+from todo_shared.models import LOCAL_ISSUER, Task, User, utc_now
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +47,17 @@ def create_account(backend: Backend, *, name: str | None = None) -> Account:
     email = f"user-{uuid.uuid4().hex}@example.com"
     now = utc_now()
     with Session(direct_engine(backend.direct_url)) as session:
-        session.add(User(id=user_id, email=email, name=name, created_at=now, updated_at=now))
+        session.add(
+            User(
+                id=user_id,
+                issuer=LOCAL_ISSUER,
+                subject=user_id,
+                email=email,
+                name=name,
+                created_at=now,
+                updated_at=now,
+            )
+        )
         session.commit()
     token = issue_token(user_id=user_id, email=email, secret=TEST_SECRET, expires_minutes=60).token
     register_token(token, "a token minted by tests.support.accounts.create_account")

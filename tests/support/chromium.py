@@ -59,6 +59,8 @@ def headless_chromium(workdir: Path, *, trust: Path | None = None) -> Iterator[W
     options.binary_location = str(shutil.which("chromium"))
     for flag in (*FLAGS, f"--user-data-dir={workdir / 'profile'}"):
         options.add_argument(flag)
+    # The console is readable (driver.get_log("browser")): a refused resource or CSP violation shows there.
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     # With the driver's path given, Selenium Manager (which would look for downloads) is never run.
     service = Service(
         str(shutil.which("chromedriver")),

@@ -1,8 +1,8 @@
 """Tokens for the tests, and a stand-in for Better Auth's JWKS endpoint: real HTTP on loopback, with keys the tests generate.
 
 ``JwksServer`` serves ``GET /api/auth/jwks`` from a thread on 127.0.0.1 (a free port); tests swap its keys
-(rotation), count its requests, slow it down or make it fail. ``SigningKey`` signs tokens the way Better
-Auth's ``jwt`` plugin does: header ``{alg, kid}``, claims ``sub``/``id``, ``email``, ``name``,
+(rotation), count its requests, slow it down, make it fail or redirect. ``SigningKey`` signs tokens the way
+Better Auth's ``jwt`` plugin does: header ``{alg, kid}``, claims ``sub``/``id``, ``email``, ``name``,
 ``iss`` = ``aud`` = the origin, ``iat``, ``exp`` (15 minutes), no ``jti``.
 """
 
@@ -140,6 +140,8 @@ class JwksServer:
     status: int = 200
     body: bytes | None = None  # overrides the JSON document when set
     declared_length: int | None = None  # a Content-Length that lies (the connection then closes early)
+    redirect_to: str | None = None  # answer ``redirect_status`` with this Location instead of the keys
+    redirect_status: int = 302
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
 
@@ -161,6 +163,12 @@ class JwksServer:
                     time.sleep(outer.delay_seconds)
                 if self.path != better_auth.JWKS_PATH:
                     self.send_error(404)
+                    return
+                if outer.redirect_to is not None:
+                    self.send_response(outer.redirect_status)
+                    self.send_header("Location", outer.redirect_to)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
                     return
                 body = outer.body if outer.body is not None else json.dumps({"keys": outer.keys}).encode()
                 try:

@@ -8,6 +8,7 @@ Without Chromium (scripts/ensure-chromium) these tests skip; in CI (CI=true) the
 from __future__ import annotations
 
 import errno
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from selenium.webdriver.support.wait import WebDriverWait
 
 from devtools.net import running_server
 from devtools.paths import ROOT
+from devtools.swagger_ui import read_manifest
 from tests.support import chromium
 from tests.support.static_site import serving
 
@@ -33,6 +35,7 @@ FRONTEND_PORT = 3000
 FOREIGN_HOST = "127.0.0.2"  # loopback too, but another origin and another site than localhost
 REQUIRED = os.environ.get("CI") == "true" or os.environ.get("TODO_REQUIRE_BROWSER") == "1"
 PAGE_SECONDS = 120.0
+SWAGGER_UI_VERSION = read_manifest()["version"]
 
 
 @dataclass(frozen=True)
@@ -197,3 +200,65 @@ def test_a_frontend_page_uses_the_api_and_a_foreign_origin_cannot(
         framed
     ]
     assert _gateway_status(stack.gateway_log, "POST", f"/api/auth/logout?from=foreign-top-{auth}") == ["401"]
+
+
+# Installed before the page's first script runs: what the page's Content-Security-Policy refused.
+_RECORD_VIOLATIONS = """
+window.cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.cspViolations.push(`${event.effectiveDirective} refused ${event.blockedURI || "inline"}`);
+});
+"""
+_HEALTH = "#operations-health-health_health_get"
+
+
+def _documented_operations() -> int:
+    document = json.loads((ROOT / "functions" / "docs" / "openapi.json").read_text(encoding="utf-8"))
+    return sum(len(operations) for operations in document["paths"].values())
+
+
+def _click_when_shown(driver: WebDriver, selector: str) -> None:
+    find = f"return document.querySelector({json.dumps(selector)})"
+    WebDriverWait(driver, PAGE_SECONDS, poll_frequency=0.1).until(lambda d: d.execute_script(find))
+    driver.execute_script(f"{find}.click()".removeprefix("return "))
+
+
+def test_swagger_ui_renders_and_tries_an_operation_out_under_its_policy_from_the_api_alone(
+    stack: Stack, artifacts: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    driver = stack.driver
+    recorder = driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _RECORD_VIOLATIONS})
+    try:
+        driver.get_log("browser")  # what earlier tests logged is theirs
+        driver.get(f"{stack.api}/docs")
+        _click_when_shown(driver, f"{_HEALTH} .opblock-summary-control")
+        _click_when_shown(driver, f"{_HEALTH} .try-out__btn")
+        _click_when_shown(driver, f"{_HEALTH} .execute")
+        status = f"{_HEALTH} .live-responses-table tr.response .response-col_status"
+        WebDriverWait(driver, PAGE_SECONDS, poll_frequency=0.1).until(
+            lambda d: d.execute_script(f"return document.querySelector({json.dumps(status)})")
+        )
+        screenshot = artifacts / f"{stack.mode}-docs.png"
+        driver.save_screenshot(str(screenshot))
+        answered = driver.execute_script(f"return document.querySelector({json.dumps(status)}).textContent")
+        operations = driver.execute_script("return document.querySelectorAll('.opblock').length")
+        loaded = driver.execute_script("return performance.getEntriesByType('resource').map((e) => e.name)")
+        violations = driver.execute_script("return window.cspViolations")
+        console = [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+    finally:
+        driver.execute_cdp_cmd(
+            "Page.removeScriptToEvaluateOnNewDocument", {"identifier": recorder["identifier"]}
+        )
+    with capsys.disabled():
+        print(f"\n  browser ({stack.mode}, docs): {screenshot}")
+    assert operations == _documented_operations()
+    assert answered.strip() == "200"
+    assert violations == []
+    assert console == []
+    # The page's files and the document, all from the API itself (the operation tried out is a fetch too).
+    assert {name.removeprefix(stack.api) for name in loaded} == {
+        f"/docs/swagger-ui/{SWAGGER_UI_VERSION}/swagger-ui.css",
+        f"/docs/swagger-ui/{SWAGGER_UI_VERSION}/swagger-ui-bundle.js",
+        "/openapi.json",
+        "/health",
+    }

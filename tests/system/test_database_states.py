@@ -28,7 +28,7 @@ from todo_shared.db.schema import SCHEMA_REVISION
 
 APP_PASSWORD = f"state-pw-{secrets.token_hex(8)}"
 WRONG_PASSWORD = f"wrong-pw-{secrets.token_hex(8)}"
-PREVIOUS_REVISION = "0002"
+PREVIOUS_REVISION = "0003"
 
 EXPECTED = {
     "missing": ("database_missing", "the database named in DATABASE_URL does not exist"),
@@ -128,18 +128,11 @@ def test_each_database_state_is_a_503_with_its_code_and_one_log_line_on_lambda(
     url = database_url(backend, state, request, tmp_path)
     with app_environment(production(url)), lambda_client() as client, capture_logs() as logs:
         ready = client.get("/health/ready")
-        signup = client.post(
+        # Behind: the previous revision's users table has no issuer, so the signup meets the old schema.
+        data = client.post(
             "/api/auth/signup",
             json={"email": f"{uuid.uuid4().hex[:8]}@example.com", "password": "pw-12345678"},
         )
-        if state == "behind":  # the users table is as before: the first write to tasks meets the old schema
-            assert signup.status_code == 201, signup.text
-            token = signup.json()["token"]
-            data = client.post(
-                "/api/tasks", json={"title": "x"}, headers={"Authorization": f"Bearer {token}"}
-            )
-        else:
-            data = signup
     for response in (ready, data):
         assert response.status_code == 503, response.text
         assert response.json()["code"] == code

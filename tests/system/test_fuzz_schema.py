@@ -13,8 +13,8 @@ Steering, so that the fuzzer reaches more than the 404/403/400 answers random va
   id, and valid ``task_id`` values by a task of that user created for the request;
 - valid login bodies are often replaced by the real account's credentials, and valid signup bodies by a new
   unique email and a good password, so the 200/201 answers are checked too;
-- the login throttle is cleared before each login, so the fuzzer exercises credential checks rather than
-  collecting 429s after 30 attempts (the throttle has its own tests).
+- the throttle is cleared before each login and signup, so the fuzzer exercises credential checks and
+  signups rather than collecting 429s (the throttle has its own tests).
 Only values generated as *valid* are replaced, with other valid values: a case meant to be invalid stays
 invalid, so the negative-data check stays honest. The choices hash the generated values, so a run is
 reproducible.
@@ -53,7 +53,7 @@ from todo_shared.auth.tokens import issue_token
 from todo_shared.config.settings import get_settings
 from todo_shared.http.cookies import AUTH_COOKIE
 from todo_shared.http.middleware import MAX_BODY_BYTES
-from todo_shared.models import Task, User, utc_now
+from todo_shared.models import LOCAL_ISSUER, Task, User, utc_now
 
 pytestmark = pytest.mark.reliability
 
@@ -150,6 +150,8 @@ def fuzz_backend(database: Backend) -> Backend:
             session.add(
                 User(
                     id=FUZZ_USER_ID,
+                    issuer=LOCAL_ISSUER,
+                    subject=FUZZ_USER_ID,
                     email=FUZZ_EMAIL,
                     password_hash=hash_password(FUZZ_PASSWORD, 4),
                     created_at=now,
@@ -203,7 +205,7 @@ def _steer(case: FuzzCase, backend: Backend, *, bodies: bool = True) -> None:
                 "email": f"new-{uuid.uuid4().hex}@example.com",
                 "password": SIGNUP_PASSWORD,
             }
-    if path == LOGIN_PATH:
+    if path in (LOGIN_PATH, SIGNUP_PATH):
         clear_login_throttle()
     if path == LOGOUT_PATH:
         # Never the run's token: logout would revoke it. A missing token stays missing (a 401 case).
@@ -302,7 +304,7 @@ def test_throttled_login_is_a_documented_429_with_retry_after(fuzz_backend: Back
     )
     clear_login_throttle()
     try:
-        answers = [_code(_call_and_conform(case)) for _ in range(6)]  # 5 attempts per email and window
+        answers = [_code(_call_and_conform(case)) for _ in range(6)]  # 5 per email and address
     finally:
         clear_login_throttle()
     assert answers == [(401, "invalid_credentials")] * 5 + [(429, "too_many_attempts")]
@@ -368,7 +370,7 @@ def test_headers_that_come_with_a_status_are_documented_as_required(status: str,
 def test_token_operations_document_every_refusal() -> None:
     def expected(label: str) -> set[str]:
         # 403: the cookie's CSRF guard, on state-changing requests only.
-        return {"401", "409", "413"} if label.startswith("GET ") else {"401", "403", "409", "413"}
+        return {"401", "413"} if label.startswith("GET ") else {"401", "403", "413"}
 
     missing = {
         label: sorted(expected(label) - set(operation["responses"]))

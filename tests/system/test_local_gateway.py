@@ -17,6 +17,8 @@ import pytest
 
 from devtools import template
 from devtools.net import running_server
+from devtools.paths import FUNCTIONS_DIR
+from devtools.swagger_ui import read_manifest
 from tests.support.chunked import OVER_THE_LIMIT, post_chunked
 from tests.support.walkthrough import FRONTEND, walk_through
 
@@ -117,6 +119,16 @@ def test_docs_are_served_by_the_docs_function_as_on_aws(gateway: str) -> None:
     document = httpx.get(f"{gateway}/openapi.json")
     assert document.status_code == 200
     assert {"/api/auth/login", "/api/tasks", "/health"} <= set(document.json()["paths"])
+
+
+def test_a_gzip_answer_reaches_the_client_compressed_as_the_function_sent_it(gateway: str) -> None:
+    manifest = read_manifest()
+    path = f"/docs/swagger-ui/{manifest['version']}/swagger-ui.css"
+    with httpx.stream("GET", f"{gateway}{path}", headers={"accept-encoding": "gzip"}) as answer:
+        raw = b"".join(answer.iter_raw())
+    assert (answer.status_code, answer.headers["content-encoding"]) == (200, "gzip")
+    assert raw == (FUNCTIONS_DIR / "docs" / "swagger-ui" / "swagger-ui.css.gz").read_bytes()
+    assert int(answer.headers["content-length"]) == len(raw)
 
 
 def test_an_idle_keep_alive_connection_blocks_no_other_client(gateway: str) -> None:

@@ -4,10 +4,12 @@ the same black-box walk-through as the Docker-free Lambda gateway (tests/system/
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import httpx
 
+from devtools.functions import DOCS_FUNCTION, load_function
 from devtools.net import running_server
 from tests.support.chunked import OVER_THE_LIMIT, post_chunked
 from tests.support.walkthrough import walk_through
@@ -28,6 +30,15 @@ def test_local_server_serves_health_and_docs_on_a_fresh_state_dir(tmp_path: Path
         docs = httpx.get(f"{base}/docs")
         assert docs.status_code == 200
         assert "swagger" in docs.text.lower()
+        # The docs function's own page, policy and pinned files, as on AWS.
+        docs_function = load_function(DOCS_FUNCTION)
+        assert docs.text == docs_function.PAGE
+        assert docs.headers["content-security-policy"] == docs_function.PAGE_POLICY
+        files = re.findall(r'(?:src|href)="(/docs/[^"]+)"', docs.text)
+        assert len(files) == 2
+        for path in files:
+            served = httpx.get(f"{base}{path}", headers={"accept-encoding": "gzip"})
+            assert (served.status_code, served.headers["content-encoding"]) == (200, "gzip"), path
         assert (tmp_path / "state" / "todo.db").is_file()  # migrated on start
         assert (tmp_path / "state" / "dev-secret").is_file()
         walk_through(base)

@@ -1,8 +1,9 @@
 """Verification of the JWTs Better Auth's ``jwt`` plugin issues, against its JWKS.
 
-- Keys come from ``<BETTER_AUTH_URL>/api/auth/jwks`` (standard library HTTP, short timeout, size cap) and
-  are cached per container. A token naming an unknown ``kid`` (key rotation) triggers a refetch (at most one a
-  second, and ``UNKNOWN_KID_FETCH_BUDGET`` a minute); the set is also refreshed after ``MAX_CACHE_AGE_SECONDS``.
+- Keys come from ``<BETTER_AUTH_URL>/api/auth/jwks`` (standard library HTTP, short timeout, size cap, no
+  redirects followed: a 3xx is a failed fetch) and are cached per container. A token naming an unknown
+  ``kid`` (key rotation) triggers a refetch (at most one a second, and ``UNKNOWN_KID_FETCH_BUDGET`` a minute);
+  the set is also refreshed after ``MAX_CACHE_AGE_SECONDS``.
   Every readable set replaces the cache, so a withdrawn key stops working; a failed fetch keeps the keys it had.
 - Each key type has its own algorithm allow-list (``ALGORITHMS_BY_KEY``), narrowed further by the key's
   own ``alg`` when it declares one. ``none``, HS* and anything else never reach a key.
@@ -150,6 +151,15 @@ class _HttpsHandler(urllib.request.HTTPSHandler):
         return self.do_open(_watched(http.client.HTTPSConnection, self._deadline), req)
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows no redirect: the keys must come from ``BETTER_AUTH_URL`` itself. A redirect is answered as an
+    ``HTTPError`` (its status), like any other non-200 answer, so the fetch fails and the cache keeps its keys;
+    followed, it would let whoever controls the target publish the keys we trust."""
+
+    def redirect_request(self, *_args: Any, **_kwargs: Any) -> None:
+        return None
+
+
 def fetch_jwks(url: str, timeout: float) -> list[Any]:
     """GET ``url`` and return its ``keys`` array, all within ``timeout`` seconds. Raises ``JwksFetchError``."""
     if not url.startswith(("https://", "http://")):
@@ -158,7 +168,7 @@ def fetch_jwks(url: str, timeout: float) -> list[Any]:
         url, headers={"Accept": "application/json", "User-Agent": "todo-api-jwks"}
     )
     with _Deadline(timeout) as deadline:
-        opener = urllib.request.build_opener(_HttpHandler(deadline), _HttpsHandler(deadline))
+        opener = urllib.request.build_opener(_HttpHandler(deadline), _HttpsHandler(deadline), _NoRedirects())
         try:
             with opener.open(request, timeout=timeout) as response:
                 if response.status != 200:
@@ -171,6 +181,9 @@ def fetch_jwks(url: str, timeout: float) -> list[Any]:
                         raise JwksFetchError("response too large")
                     chunks.append(chunk)
         except urllib.error.HTTPError as error:
+            error.close()
+            if 300 <= error.code < 400:
+                raise JwksFetchError(f"HTTP {error.code} (redirects are not followed)") from None
             raise JwksFetchError(f"HTTP {error.code}") from None
         except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
             timed_out = deadline.expired or isinstance(getattr(error, "reason", error), TimeoutError)

@@ -40,6 +40,9 @@ class ExpiredTokenError(TokenError):
 
 @dataclass(frozen=True, slots=True)
 class VerifiedToken:
+    # The identity: who signed (``LOCAL_ISSUER`` for HS256 tokens, the Better Auth origin for Better Auth's)
+    # and the user's id there (``sub``). Accounts are keyed by the pair (docs/adr/0016-identities-per-issuer.md).
+    issuer: str
     user_id: str
     email: str | None
     name: str | None
@@ -106,7 +109,8 @@ def _session_id(claims: dict[str, Any]) -> str | None:
     return sid
 
 
-def claims_to_token(claims: dict[str, Any], source: TokenSource, token: str) -> VerifiedToken:
+def claims_to_token(claims: dict[str, Any], source: TokenSource, token: str, *, issuer: str) -> VerifiedToken:
+    """The verified token of ``claims``, checked already by the key of ``issuer``."""
     user_id = _user_id(claims)
     exp = claims.get("exp")
     if isinstance(exp, bool) or not isinstance(exp, int | float):
@@ -116,6 +120,7 @@ def claims_to_token(claims: dict[str, Any], source: TokenSource, token: str) -> 
     except (OverflowError, OSError, ValueError):
         raise TokenError("invalid_expiry") from None
     return VerifiedToken(
+        issuer=issuer,
         user_id=user_id,
         email=_string_claim(claims, "email"),
         name=_string_claim(claims, "name"),

@@ -17,9 +17,9 @@ from todo_shared.auth import sessions, throttle
 from todo_shared.auth.passwords import hash_password, verify_password
 from todo_shared.auth.tokens import IssuedToken, issue_token
 from todo_shared.auth.user_fields import is_valid_email, mask_email, normalize_email
-from todo_shared.auth.users import find_by_email
+from todo_shared.auth.users import find_by_email, new_local_account
 from todo_shared.config.settings import Settings
-from todo_shared.errors import EmailTaken, InvalidCredentials, TooManyAttempts
+from todo_shared.errors import EmailTaken, InvalidCredentials, TooManyAttempts, TooManySignups
 from todo_shared.models import User, utc_now
 from todo_shared.observability import current_request_id, logger
 
@@ -82,22 +82,37 @@ def sign_up(
     email: str,
     password: str,
     name: str | None,
+    source_address: str | None,
     user_agent: str | None,
     settings: Settings,
 ) -> SignedIn:
-    """Create a local account (``email`` normalised and valid, ``password`` within the rules)."""
-    # Hash before touching the database: no connection is held during bcrypt.
+    """Create a local account (``email`` normalised and valid, ``password`` within the rules), throttled per
+    source address.
+
+    A taken email is refused before bcrypt runs, so it costs no hash; the unique index still decides races.
+    """
+    log_context = {"email": mask_email(email), "request_id": current_request_id()}
+    retry_after = throttle.count_signup(session, source_address, utc_now())
+    if retry_after is not None:
+        session.rollback()  # a refused attempt is not counted and writes nothing
+        logger.warning("signup throttled", extra={"reason": "too_many_signups", **log_context})
+        prune_occasionally(session, throttle.prune_expired)
+        raise TooManySignups(retry_after)
+    taken = find_by_email(session=session, email=email) is not None
+    session.commit()  # the attempt counts, whatever its answer; no transaction stays open during bcrypt
+    if taken:
+        logger.info("signup refused", extra={"reason": "email_taken", **log_context})
+        prune_occasionally(session, throttle.prune_expired)
+        raise EmailTaken()
+
     password_hash = hash_password(password, settings.bcrypt_rounds)
-    user = User(email=email, name=name, password_hash=password_hash)
+    user = new_local_account(email=email, name=name, password_hash=password_hash)
     session.add(user)
     try:
         session.commit()
-    except IntegrityError:  # the unique index on lower(email), also when two signups race
+    except IntegrityError:  # the unique index on lower(email) of local accounts: two signups raced
         session.rollback()
-        logger.info(
-            "signup refused",
-            extra={"reason": "email_taken", "email": mask_email(email), "request_id": current_request_id()},
-        )
+        logger.info("signup refused", extra={"reason": "email_taken", **log_context})
         raise EmailTaken() from None
     logger.info("signed up", extra={"user_id": user.id, "request_id": current_request_id()})
     return _signed_in(session, user, settings, user_agent)
@@ -112,26 +127,26 @@ def log_in(
     user_agent: str | None,
     settings: Settings,
 ) -> SignedIn:
-    """Check the password, throttled per email and per source address (counters in the database).
+    """Check the password, throttled per email, per source address and per both (counters in the database).
 
-    The attempt is reserved and committed before the password is checked, so parallel guesses cannot
-    overtake the limit and no transaction stays open during bcrypt. Exactly one bcrypt check in every case:
-    an unknown email is checked against a dummy hash.
+    The attempt is counted and committed before the password is checked, so parallel guesses cannot
+    overtake a limit and no transaction stays open during bcrypt; a refused attempt is rolled back instead,
+    so it is not counted and writes nothing. Exactly one bcrypt check per admitted attempt: an unknown email
+    is checked against a dummy hash.
     """
     email = normalize_email(email)
-    keys = throttle.throttle_keys(email, source_address)
-    attempt = throttle.reserve(session, keys, utc_now())
-    user: User | None = None
-    if attempt.retry_after_seconds is None and is_valid_email(email):
-        user = find_by_email(session=session, email=email)
-    session.commit()
     log_context = {"email": mask_email(email), "request_id": current_request_id()}
-
+    attempt = throttle.count_login(session, throttle.login_keys(email, source_address), utc_now())
     if attempt.retry_after_seconds is not None:
-        throttle.release(session, attempt)
-        session.commit()
-        logger.warning("login throttled", extra={"reason": "too_many_failures", **log_context})
+        session.rollback()
+        logger.warning(
+            "login throttled",
+            extra={"reason": "too_many_failures", "limits": ",".join(attempt.refused_by), **log_context},
+        )
+        prune_occasionally(session, throttle.prune_expired)
         raise TooManyAttempts(attempt.retry_after_seconds)
+    user = find_by_email(session=session, email=email) if is_valid_email(email) else None
+    session.commit()
 
     stored_hash = user.password_hash if user is not None else None
     valid = verify_password(password, stored_hash, settings.bcrypt_rounds)
@@ -144,7 +159,7 @@ def log_in(
         prune_occasionally(session, throttle.prune_expired)
         raise InvalidCredentials()
 
-    throttle.succeeded(session, attempt)
+    throttle.login_succeeded(session, attempt)
     signed = _signed_in(session, user, settings, user_agent)  # one commit for both
     logger.info("logged in", extra={"user_id": user.id, "request_id": current_request_id()})
     return signed

@@ -49,7 +49,10 @@ def refresh(*, session: Session, raw_token: str | None, settings: Settings) -> S
 def _usable(raw_token: str, settings: Settings) -> VerifiedToken | None:
     try:
         return verify_token(
-            raw_token, secret=settings.better_auth_secret, better_auth_url=settings.better_auth_url
+            raw_token,
+            secret=settings.better_auth_secret,
+            better_auth_url=settings.better_auth_url,
+            hs256_max_lifetime_minutes=settings.hs256_max_lifetime_minutes,
         )
     except TokenError as error:
         logger.info(
@@ -130,19 +133,18 @@ def change_password(
     settings: Settings,
 ) -> int:
     """Check the current password (throttled as login is), set the new one, end every other session."""
-    attempt = throttle.reserve(session, throttle.throttle_keys(user.email, source_address), utc_now())
-    session.commit()
+    attempt = throttle.count_login(session, throttle.login_keys(user.email, source_address), utc_now())
     log_context = {"user_id": user.id, "email": mask_email(user.email), "request_id": current_request_id()}
     if attempt.retry_after_seconds is not None:
-        throttle.release(session, attempt)
-        session.commit()
+        session.rollback()  # a refused attempt is not counted and writes nothing
         logger.warning("password change throttled", extra={"reason": "too_many_failures", **log_context})
         raise TooManyAttempts(attempt.retry_after_seconds)
+    session.commit()  # counted before bcrypt, as a login is
     if not verify_password(current_password, user.password_hash, settings.bcrypt_rounds):
         logger.info("password change refused", extra={"reason": "wrong_password", **log_context})
         raise InvalidCredentials()
     new_hash = hash_password(new_password, settings.bcrypt_rounds)
-    throttle.succeeded(session, attempt)
+    throttle.login_succeeded(session, attempt)
     user.password_hash = new_hash
     user.updated_at = utc_now()
     session.add(user)

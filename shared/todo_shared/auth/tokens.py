@@ -1,10 +1,12 @@
 """The HS256 tokens this API issues, and the check of every HS256 token it accepts.
 
-Accepted: HS256 signed with ``BETTER_AUTH_SECRET`` (ours, or a frontend's; user id in ``sub`` or ``user_id``).
+Accepted: HS256 signed with ``BETTER_AUTH_SECRET`` (ours, or a frontend's; user id in ``sub`` or ``user_id``),
+with no ``iss`` or ours, and a lifetime within ``HS256_MAX_LIFETIME_MINUTES`` (docs/adr/0006-tokens.md).
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,6 +16,8 @@ import jwt
 
 from todo_shared.auth.claims import LEEWAY_SECONDS, TokenError, token_error
 
+# Our tokens' iss: one constant for every function and deployment (the secret, not the issuer, is what sets
+# one stack's tokens apart from another's).
 ISSUER = "todo-api"
 HMAC_ALGORITHMS = ["HS256"]
 
@@ -51,19 +55,39 @@ def issue_token(
     return IssuedToken(jwt.encode(claims, secret, algorithm="HS256"), token_id, expires)
 
 
-def decode_hs256(token: str, secret: str) -> dict[str, Any]:
+def decode_hs256(token: str, secret: str, *, max_lifetime_minutes: int) -> dict[str, Any]:
+    """Verify an HS256 token's signature and claims; raise ``TokenError`` otherwise."""
     try:
         claims = jwt.decode(
             token,
             secret,
             algorithms=HMAC_ALGORITHMS,
             leeway=LEEWAY_SECONDS,
-            # exp bounds every token; iat/nbf are checked when present. aud and iss belong to whoever
-            # signed with the shared secret (ours: iss "todo-api"), so they are not pinned here.
+            # exp bounds every token; iat/nbf are checked when present. aud belongs to whoever signed with
+            # the shared secret, so it is not pinned here; iss is checked below.
             options={"require": ["exp"], "verify_aud": False},
         )
     except jwt.PyJWTError as error:
         raise token_error(error) from None
     except (ValueError, TypeError, RecursionError):
         raise TokenError("malformed") from None
+    if "iss" in claims and claims["iss"] != ISSUER:
+        # A frontend's token names no issuer; one naming another (a Better Auth origin, another service)
+        # is not ours to accept under the shared secret.
+        raise TokenError("bad_issuer", "Token issuer is not accepted")
+    _check_lifetime(claims, max_lifetime_minutes * 60, time.time())
     return dict(claims)
+
+
+def _check_lifetime(claims: dict[str, Any], max_seconds: int, now: float) -> None:
+    """exp - iat, or exp - now for a token without iat, must not exceed ``max_seconds``.
+
+    PyJWT has checked that exp (and iat when present) convert to whole numbers, as it converts them.
+    """
+    expires = int(claims["exp"])
+    if "iat" in claims:
+        lifetime, allowed = expires - int(claims["iat"]), max_seconds
+    else:  # a token issued a moment ago by a clock slightly ahead of ours
+        lifetime, allowed = expires - int(now), max_seconds + LEEWAY_SECONDS
+    if lifetime > allowed:
+        raise TokenError("lifetime_too_long", "Token lifetime exceeds the maximum this API accepts")

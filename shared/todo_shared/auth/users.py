@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func
+from sqlalchemy import and_, func, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from todo_shared.auth.claims import TokenError, VerifiedToken
 from todo_shared.auth.revocation import is_revoked, revoked_clause
 from todo_shared.auth.sessions import session_is_active_clause
-from todo_shared.auth.user_fields import clean_name, is_valid_email, mask_email, normalize_email
-from todo_shared.errors import AccountConflict
-from todo_shared.models import User, UserPublic, utc_now
+from todo_shared.auth.user_fields import clean_name, is_valid_email, normalize_email
+from todo_shared.models import (
+    LEGACY_BETTER_AUTH_ISSUER,
+    LOCAL_ISSUER,
+    LOCAL_ISSUER_SQL,
+    User,
+    UserPublic,
+    new_user_id,
+    utc_now,
+)
 from todo_shared.observability import current_request_id, logger
 
 
@@ -19,22 +27,38 @@ def public_user(user: User) -> UserPublic:
     return UserPublic(id=user.id, email=user.email, name=user.name, created_at=user.created_at)
 
 
+def new_local_account(*, email: str, name: str | None, password_hash: str) -> User:
+    """A local account (signup): its own id is its subject."""
+    user_id = new_user_id()
+    return User(
+        id=user_id, issuer=LOCAL_ISSUER, subject=user_id, email=email, name=name, password_hash=password_hash
+    )
+
+
 def find_by_email(*, session: Session, email: str) -> User | None:
-    """The account of a normalised ``email``, or None."""
-    return session.exec(select(User).where(func.lower(col(User.email)) == email)).first()
+    """The local account of a normalised ``email``, or None. Better Auth users are never found by email:
+    they sign in at Better Auth, and may share an email with a local account."""
+    return session.exec(
+        select(User).where(text(LOCAL_ISSUER_SQL), func.lower(col(User.email)) == email)
+    ).first()
+
+
+def _identity(token: VerifiedToken) -> ColumnElement[bool]:
+    return and_(col(User.issuer) == token.issuer, col(User.subject) == token.user_id)
 
 
 def user_for_token(*, session: Session, token: VerifiedToken) -> User:
-    """The token's user, in the same statement that checks the token is not revoked (one round trip).
+    """The token's account, by (issuer, subject), in the same statement that checks the token is not revoked
+    (one round trip, on the unique index of the pair).
 
-    A Better Auth user seen for the first time gets a ``users`` row from the token's claims.
+    A Better Auth user seen for the first time gets an account from the token's claims.
     """
     row = session.exec(
         select(
             User,
             revoked_clause(token.revocation_key),
             session_is_active_clause(token.session_id, utc_now()),
-        ).where(User.id == token.user_id)
+        ).where(_identity(token))
     ).first()
     if row is None:
         if is_revoked(session, token.revocation_key):
@@ -51,34 +75,48 @@ def user_for_token(*, session: Session, token: VerifiedToken) -> User:
 
 
 def provision_better_auth_user(*, session: Session, token: VerifiedToken) -> User:
-    """Create the ``users`` row of a Better Auth user seen for the first time (no password).
+    """The account of a Better Auth identity seen for the first time (no password).
 
-    If the token's email already belongs to another account the request is refused, never merged: Better Auth
-    emails are often unverified, and merging would hand one person's tasks to another.
+    Never merged with nor refused for another account of the same email, local or Better Auth: emails of
+    Better Auth users are often unverified, and a new ``sub`` (a user re-created upstream) is a new person
+    here. The account's id is the Better Auth id, unless another identity's account has that id (a user of
+    another Better Auth origin): then a generated one. A legacy account (created before accounts were keyed
+    by issuer) with this subject is adopted instead.
     """
+    adopted = session.exec(
+        update(User)
+        .where(col(User.issuer) == LEGACY_BETTER_AUTH_ISSUER, col(User.subject) == token.user_id)
+        .values(issuer=token.issuer)
+    )
+    if adopted.rowcount:
+        session.commit()
+        logger.info(
+            "Better Auth user adopted", extra={"user_id": token.user_id, "request_id": current_request_id()}
+        )
+        return session.exec(select(User).where(_identity(token))).one()
     email = normalize_email(token.email or "")
     if not is_valid_email(email):
         raise TokenError("invalid_email_claim", user_id=token.user_id)
-    user = User(id=token.user_id, email=email, name=clean_name(token.name), password_hash=None)
-    session.add(user)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        existing = session.get(User, token.user_id)
-        if existing is not None:  # a concurrent first request created it
-            return existing
-        logger.warning(
-            "Better Auth user refused: email belongs to another account",
-            extra={
-                "reason": "email_owned_by_other_account",
-                "user_id": token.user_id,
-                "email": mask_email(email),
-                "request_id": current_request_id(),
-            },
+    for user_id in (token.user_id, new_user_id()):
+        user = User(
+            id=user_id,
+            issuer=token.issuer,
+            subject=token.user_id,
+            email=email,
+            name=clean_name(token.name),
+            password_hash=None,
         )
-        raise AccountConflict() from None
-    logger.info(
-        "Better Auth user provisioned", extra={"user_id": user.id, "request_id": current_request_id()}
-    )
-    return user
+        session.add(user)
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            existing = session.exec(select(User).where(_identity(token))).first()
+            if existing is not None:  # a concurrent first request created it
+                return existing
+            continue  # the id is another identity's account: a generated one
+        logger.info(
+            "Better Auth user provisioned", extra={"user_id": user.id, "request_id": current_request_id()}
+        )
+        return user
+    raise TokenError("unknown_user", user_id=token.user_id)  # a generated id taken too: cannot happen

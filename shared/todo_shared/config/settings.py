@@ -38,6 +38,11 @@ PLACEHOLDER_SECRETS = frozenset(
 MIN_DISTINCT_SECRET_CHARACTERS = 10
 MIN_SECRET_ENTROPY_BITS = 96
 DEFAULT_FRONTEND_ORIGIN = "http://localhost:3000"
+DEFAULT_JWT_EXPIRES_MINUTES = 15
+MAX_TOKEN_LIFETIME_MINUTES = 60 * 24 * 30
+# The longest lifetime (exp - iat) an HS256 token may claim; raised to JWT_EXPIRES_MINUTES when that is longer,
+# so the API's own tokens always pass (docs/adr/0006-tokens.md).
+DEFAULT_HS256_MAX_LIFETIME_MINUTES = 24 * 60
 PRODUCTION_MIN_BCRYPT_ROUNDS = 10
 
 
@@ -56,6 +61,7 @@ class Settings:
     jwt_expires_minutes: int
     session_idle_days: int
     session_max_days: int
+    hs256_max_lifetime_minutes: int
     bcrypt_rounds: int
     db_timeout_seconds: float
     db_pool_size: int
@@ -231,6 +237,12 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
 
     better_auth_url_raw = env.get("BETTER_AUTH_URL", "").strip()
     better_auth_url = _origin(better_auth_url_raw, "BETTER_AUTH_URL") if better_auth_url_raw else None
+    if better_auth_url is not None and environment != "local" and urlsplit(better_auth_url).scheme != "https":
+        # Its JWKS decides whose tokens are accepted: fetched over plain http, anyone on the path could
+        # publish keys. Local Better Auth runs on http://localhost:3000, so local runs allow it.
+        raise SettingsError(
+            f"BETTER_AUTH_URL must use https outside local development, got {better_auth_url_raw!r}"
+        )
 
     origins = [
         _origin(item, "FRONTEND_URL") for item in env.get("FRONTEND_URL", "").split(",") if item.strip()
@@ -255,13 +267,30 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             f"SESSION_MAX_DAYS ({session_max_days}) must be at least SESSION_IDLE_DAYS ({session_idle_days})"
         )
 
+    jwt_expires_minutes = _int_setting(
+        env, "JWT_EXPIRES_MINUTES", DEFAULT_JWT_EXPIRES_MINUTES, 1, MAX_TOKEN_LIFETIME_MINUTES
+    )
+    hs256_max_lifetime_minutes = _int_setting(
+        env,
+        "HS256_MAX_LIFETIME_MINUTES",
+        max(DEFAULT_HS256_MAX_LIFETIME_MINUTES, jwt_expires_minutes),
+        1,
+        MAX_TOKEN_LIFETIME_MINUTES,
+    )
+    if hs256_max_lifetime_minutes < jwt_expires_minutes:
+        raise SettingsError(
+            f"HS256_MAX_LIFETIME_MINUTES must be at least JWT_EXPIRES_MINUTES ({jwt_expires_minutes}), "
+            f"got {hs256_max_lifetime_minutes}: the API would refuse its own tokens"
+        )
+
     return Settings(
         environment=environment,
         database_url=database_url,
         better_auth_secret=auth_secret,
         better_auth_url=better_auth_url,
         frontend_origins=tuple(dict.fromkeys(origins)),
-        jwt_expires_minutes=_int_setting(env, "JWT_EXPIRES_MINUTES", 15, 1, 60 * 24),
+        jwt_expires_minutes=jwt_expires_minutes,
+        hs256_max_lifetime_minutes=hs256_max_lifetime_minutes,
         session_idle_days=session_idle_days,
         session_max_days=session_max_days,
         bcrypt_rounds=bcrypt_rounds,

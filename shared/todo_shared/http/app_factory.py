@@ -17,7 +17,8 @@ def create_app(*routers: APIRouter, title: str = API_TITLE, docs: bool = True) -
         title=title,
         version=API_VERSION,
         description="Serverless Todo API: accounts, JWT auth (ours and Better Auth's) and per-user tasks.",
-        docs_url="/docs" if docs else None,
+        # FastAPI's own page loads Swagger UI from a CDN: the docs function serves a pinned copy instead.
+        docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
         responses=APP_RESPONSES,

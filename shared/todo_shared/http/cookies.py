@@ -27,7 +27,9 @@ def _cookie_attributes(request: Request, path: str = "/") -> list[str]:
     return attributes
 
 
-def _set(response: Response, request: Request, name: str, value: str, expires_at: datetime, path: str) -> None:
+def _set(
+    response: Response, request: Request, name: str, value: str, expires_at: datetime, path: str
+) -> None:
     max_age = max(0, int((expires_at - datetime.now(expires_at.tzinfo)).total_seconds()))
     cookie = "; ".join(
         [
@@ -63,3 +65,9 @@ def clear_auth_cookie(response: Response, request: Request) -> None:
 
 def clear_refresh_cookie(response: Response, request: Request) -> None:
     _clear(response, request, REFRESH_COOKIE, REFRESH_COOKIE_PATH)
+
+
+def clear_session_cookies(response: Response, request: Request) -> None:
+    """Signed out: neither the access nor the refresh cookie stays."""
+    clear_auth_cookie(response, request)
+    clear_refresh_cookie(response, request)

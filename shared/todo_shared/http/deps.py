@@ -86,7 +86,12 @@ def current_token(
 ) -> VerifiedToken:
     settings = get_settings()
     raw = token_from_request(request)
-    return verify_token(raw, secret=settings.better_auth_secret, better_auth_url=settings.better_auth_url)
+    return verify_token(
+        raw,
+        secret=settings.better_auth_secret,
+        better_auth_url=settings.better_auth_url,
+        hs256_max_lifetime_minutes=settings.hs256_max_lifetime_minutes,
+    )
 
 
 # The verified token (signature and claims). Revocation and the user's existence are checked by
@@ -102,9 +107,15 @@ CurrentUser = Annotated[User, Depends(current_user)]
 
 
 def require_own_path(
-    user_id: Annotated[str, Path(description="Your own user id (another user's gives 403).")],
+    user_id: Annotated[
+        str, Path(description="Your own user id, or your Better Auth id (`sub`); another user's gives 403.")
+    ],
     user: CurrentUser,
 ) -> None:
-    """The ``/api/{user_id}/…`` path style: a user id other than the caller's is refused."""
-    if user_id != user.id:
+    """The ``/api/{user_id}/…`` path style: a user id other than the caller's is refused.
+
+    The caller's id is their account id or their id at their issuer (a Better Auth frontend puts
+    ``session.user.id`` there): the two differ only for a Better Auth user whose id another account had.
+    """
+    if user_id not in (user.id, user.subject):
         raise OtherUsersPath()

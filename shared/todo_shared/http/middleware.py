@@ -24,7 +24,6 @@ from todo_shared.observability import bind_request_id, logger
 REQUEST_ID_HEADER = b"x-request-id"
 _SAFE_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:=-]{1,128}$")
 MAX_BODY_BYTES = 64 * 1024
-DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect"})
 
 _SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-content-type-options", b"nosniff"),
@@ -32,7 +31,9 @@ _SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"referrer-policy", b"no-referrer"),
     (b"cross-origin-resource-policy", b"same-site"),
 )
-_API_ONLY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+# Defaults for answers that load nothing (JSON); a route that sets its own keeps it: the docs page its policy,
+# its versioned files their caching.
+_API_DEFAULT_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
     (b"cache-control", b"no-store"),
 )
@@ -90,9 +91,7 @@ class RequestContextMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         logger.set_correlation_id(request_id)
         bind_request_id(request_id)
-        extra_headers = [(REQUEST_ID_HEADER, request_id.encode()), *_SECURITY_HEADERS]
-        if scope["path"] not in DOCS_PATHS:
-            extra_headers.extend(_API_ONLY_HEADERS)
+        extra_headers = [(REQUEST_ID_HEADER, request_id.encode()), *_SECURITY_HEADERS, *_API_DEFAULT_HEADERS]
         if scope.get("scheme") == "https":
             extra_headers.append(_HSTS)
         response_started = False

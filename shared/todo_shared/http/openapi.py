@@ -1,7 +1,7 @@
 """The OpenAPI document: every error answer declared, from one set of descriptions.
 
 Routes name the domain errors they can answer (``error_responses``); ``openapi_document`` adds those every
-operation can meet (413, and 401/403/409 behind the bearer scheme) and the headers that come with them.
+operation can meet (413, and 401/403 behind the bearer scheme) and the headers that come with them.
 """
 
 from __future__ import annotations
@@ -37,9 +37,6 @@ DESCRIPTIONS: dict[type[errors.DomainError], str] = {
     ),
     errors.OtherUsersPath: "The path names another user.",
     errors.TaskNotFound: "No such task among yours (also for someone else's).",
-    errors.AccountConflict: (
-        "A Better Auth user seen for the first time whose email belongs to another account (`account_conflict`)."
-    ),
     errors.EmailTaken: "The email is already registered.",
     errors.VersionMismatch: (
         "If-Match names no current version of the task; nothing was written. The ETag header holds the "
@@ -48,6 +45,7 @@ DESCRIPTIONS: dict[type[errors.DomainError], str] = {
     errors.TooManyAttempts: (
         "Too many failed or simultaneous attempts for this email or address (see Retry-After)."
     ),
+    errors.TooManySignups: "Too many signup attempts from this address (see Retry-After).",
 }
 
 # Declared by the app for every operation.
@@ -139,8 +137,8 @@ def _document_errors(operation: dict[str, Any], method: str) -> None:
     """Every error an operation can answer, so that clients (and the fuzzing tests) can rely on the document.
 
     - every request passes the body-size limit (middleware), so any may get a 413;
-    - an operation behind the bearer scheme may also get 401, a 409 when a first-seen Better Auth user's email
-      is taken, and, when it changes state, 403 from the cookie's CSRF guard.
+    - an operation behind the bearer scheme may also get 401 and, when it changes state, 403 from the
+      cookie's CSRF guard.
     Every error answer is declared with its JSON body, and the headers that always come with 401, 429 and
     503 wherever those statuses are.
     """
@@ -150,7 +148,6 @@ def _document_errors(operation: dict[str, Any], method: str) -> None:
     _declare(responses, "413", _BODY_TOO_LARGE)
     if operation.get("security"):
         _declare(responses, "401", DESCRIPTIONS[errors.AuthenticationFailed], another_cause=False)
-        _declare(responses, "409", DESCRIPTIONS[errors.AccountConflict])
         if method not in _SAFE_METHODS:
             _declare(responses, "403", DESCRIPTIONS[errors.CrossSiteCookie])
     for status, response in responses.items():

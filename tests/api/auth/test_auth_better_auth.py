@@ -1,4 +1,4 @@
-"""Better Auth tokens through the API: first sight creates the user, never a merge, logout, key rotation."""
+"""Better Auth tokens through the API: first sight creates the user, logout, key rotation."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlmodel import Session, col, func, select
 
-from tests.support.auth import PASSWORD, bearer, run_concurrently, signup, unique_email
+from tests.support.auth import PASSWORD, bearer, run_concurrently, unique_email
 from tests.support.jwks import (
     BETTER_AUTH_ALGORITHMS,
     JwksServer,
@@ -20,7 +20,6 @@ from tests.support.jwks import (
     make_key,
     running_jwks_server,
 )
-from tests.support.logs import capture_logs
 from todo_shared.auth import better_auth
 from todo_shared.db.engine import get_engine
 from todo_shared.models import User
@@ -78,34 +77,9 @@ def test_first_sight_creates_the_user_from_the_claims(
     assert again.status_code == 200
     assert again.json()["user"] == first.json()["user"]
     assert users_with_email(email) == 1
-    # No password: the email/password login refuses, and signing up with the email is a conflict.
+    # No password: the email/password login refuses (tests/api/auth/test_auth_identities.py has the rest).
     login = api.post("/api/auth/login", json={"email": email, "password": PASSWORD})
     assert login.status_code == 401
-    assert signup(api, email).status_code == 409
-
-
-def test_an_email_owned_by_another_account_is_refused_not_merged(
-    api: httpx.Client, jwks: JwksServer, keys: dict[str, SigningKey]
-) -> None:
-    email = unique_email("owner")
-    owner = signup(api, email).json()
-    sub = better_auth_id()
-    token = keys["EdDSA"].sign(better_auth_claims(jwks.origin, sub=sub, email=email.upper()))
-    with capture_logs() as logs:
-        response = api.get("/api/auth/verify", headers=bearer(token))
-    assert response.status_code == 409
-    assert response.json()["code"] == "account_conflict"
-    assert stored_user(sub) is None
-    assert users_with_email(email) == 1
-    owner_token = owner["token"]
-    assert (
-        api.get("/api/auth/verify", headers=bearer(owner_token)).json()["user"]["id"] == owner["user"]["id"]
-    )
-    conflicts = [r for r in logs.records if r.get("reason") == "email_owned_by_other_account"]
-    assert len(conflicts) == 1
-    assert conflicts[0]["user_id"] == sub
-    assert email not in logs.text
-    assert email.upper() not in logs.text
 
 
 @pytest.mark.parametrize(

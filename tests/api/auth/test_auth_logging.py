@@ -30,7 +30,7 @@ def test_auth_logs_carry_reasons_but_no_secrets(api: httpx.Client) -> None:
         assert api.post("/api/auth/login", json={"email": email, "password": wrong[0]}).status_code == 401
         assert api.post("/api/auth/login", json={"email": email, "password": wrong[1]}).status_code == 401
         assert api.post("/api/auth/login", json={"email": stranger, "password": wrong[2]}).status_code == 401
-        for _ in range(login_throttle.EMAIL_LIMIT):
+        for _ in range(login_throttle.PAIR_LIMIT):
             api.post("/api/auth/login", json={"email": email, "password": wrong[0]})
         assert api.post("/api/auth/login", json={"email": email, "password": password}).status_code == 429
         assert (

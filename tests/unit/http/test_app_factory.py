@@ -185,6 +185,13 @@ def test_openapi_documents_400_not_422(client: TestClient) -> None:
     assert responses["400"]["content"]["application/json"]["schema"]["$ref"].endswith("ValidationErrorBody")
 
 
+def test_no_app_serves_fastapis_own_swagger_page_from_a_cdn(client: TestClient) -> None:
+    """Only the docs function's page (with its pinned files and policy) is at /docs."""
+    answer = client.get("/docs")
+    assert (answer.status_code, answer.json()["code"]) == (404, "not_found")
+    assert "cdn" not in answer.text
+
+
 def _invoke(method: str, path: str, body: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
     raw = json.dumps(body).encode() if body is not None else b""
     event = http_api_event(

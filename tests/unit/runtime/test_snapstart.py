@@ -21,7 +21,7 @@ def test_before_snapshot_closes_every_pooled_connection(database: Backend) -> No
         connection.execute(text("SELECT 1"))
     pool = engine.pool
     assert isinstance(pool, QueuePool)
-    assert pool.checkedin() == 1
+    assert pool.checkedin() >= 1  # earlier tests may have left more in the pool
     snapstart.before_snapshot()
     assert pool.checkedin() == 0
     assert get_engine() is not engine  # rebuilt on first use after restore
