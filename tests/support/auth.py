@@ -15,7 +15,7 @@ from tests.support.leak_guard import register_email, register_secret, register_t
 from todo_shared.db.engine import get_engine
 from todo_shared.models import LoginThrottle
 
-PASSWORD = "password123"
+PASSWORD = "tidy-otter-password-42"
 register_secret(PASSWORD, "tests.support.auth.PASSWORD")
 
 

@@ -29,7 +29,7 @@ def walk_through(
 
     email = f"walk-{uuid.uuid4().hex[:8]}@example.com"
     with httpx.Client(base_url=base_url, headers={"Origin": FRONTEND}, timeout=60) as client:
-        signup = client.post("/api/auth/signup", json={"email": email, "password": "password123"})
+        signup = client.post("/api/auth/signup", json={"email": email, "password": "violet-kettle-42"})
         check(f"POST /api/auth/signup {signup.status_code} (want 201)", signup.status_code == 201)
         allowed = signup.headers.get("access-control-allow-origin")
         check(f"Access-Control-Allow-Origin: {allowed} (want {FRONTEND})", allowed == FRONTEND)
@@ -44,7 +44,7 @@ def walk_through(
             check(
                 f"Access-Control-Expose-Headers: {exposed} (want none, as this server sends)", exposed is None
             )
-        login = client.post("/api/auth/login", json={"email": email, "password": "password123"})
+        login = client.post("/api/auth/login", json={"email": email, "password": "violet-kettle-42"})
         check(f"POST /api/auth/login {login.status_code} (want 200)", login.status_code == 200)
         bearer = {"Authorization": f"Bearer {login.json()['token']}"}
         verified = client.get("/api/auth/verify", headers=bearer)

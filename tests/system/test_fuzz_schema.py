@@ -71,7 +71,7 @@ FUZZ_PASSWORD = "fuzz-password-123"
 LOGOUT_PATH = "/api/auth/logout"
 LOGIN_PATH = "/api/auth/login"
 SIGNUP_PATH = "/api/auth/signup"
-SIGNUP_PASSWORD = "password123"
+SIGNUP_PASSWORD = "fuzz-signup-password-1"
 
 
 def _token() -> str:

@@ -74,7 +74,7 @@ def _closed_within(sock: socket.socket, seconds: float) -> float:
 
 def _signup_cookie(client: httpx.Client) -> str:
     email = f"cookie-{time.monotonic_ns()}@example.com"
-    answer = client.post("/api/auth/signup", json={"email": email, "password": "password123"})
+    answer = client.post("/api/auth/signup", json={"email": email, "password": "gateway-password-9"})
     assert answer.status_code == 201
     return answer.headers["set-cookie"]
 

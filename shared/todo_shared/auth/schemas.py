@@ -12,21 +12,26 @@ from todo_shared.auth.passwords import MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, p
 from todo_shared.auth.user_fields import (
     MAX_EMAIL_LENGTH,
     MAX_NAME_LENGTH,
-    is_valid_email,
+    email_problem,
     name_problem,
     normalize_email,
 )
 from todo_shared.models import UserPublic
 
 # What the validators below accept, for the document (schemathesis generates from it). An email is checked
-# after trimming and lower-casing (user_fields); a password is 8 characters to 72 UTF-8 bytes, without NUL
-# (maxLength counts characters: non-ASCII ones take 2 to 4 of the 72 bytes); a name has no control characters.
+# in its normal form (user_fields: NFKC, trimmed, lower-cased, IDNA domain); a password, in its NFKC form, is
+# 8 characters to 72 UTF-8 bytes, without NUL (maxLength counts characters: non-ASCII ones take 2 to 4 of the
+# 72 bytes), not only blanks and not a common password (passwords); a name has no control characters.
 _EMAIL_SCHEMA: JsonDict = {"format": "email", "maxLength": MAX_EMAIL_LENGTH}
 _PASSWORD_SCHEMA: JsonDict = {
     "minLength": MIN_PASSWORD_CHARS,
     "maxLength": MAX_PASSWORD_BYTES,
     "pattern": r"^[^\x00]*$",
-    "description": f"{MIN_PASSWORD_CHARS} characters to {MAX_PASSWORD_BYTES} bytes in UTF-8, no NUL.",
+    "examples": ["correct horse battery staple"],
+    "description": (
+        f"{MIN_PASSWORD_CHARS} characters to {MAX_PASSWORD_BYTES} bytes in UTF-8 (after NFKC normalisation), "
+        "no NUL, not only spaces or invisible characters, not a common password."
+    ),
 }
 _NAME_SCHEMA: JsonDict = {
     "maxLength": MAX_NAME_LENGTH,
@@ -68,8 +73,9 @@ class SignupRequest(BaseModel):
     @classmethod
     def _email(cls, value: str) -> str:
         email = normalize_email(value)
-        if not is_valid_email(email):
-            raise ValueError("Enter a valid email address")
+        problem = email_problem(email)
+        if problem is not None:
+            raise ValueError(problem)
         return email
 
     @field_validator("password")

@@ -14,10 +14,10 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session
 
 from todo_shared.auth import sessions, throttle
-from todo_shared.auth.passwords import hash_password, verify_password
+from todo_shared.auth.passwords import check_password, hash_password, rehash_password
 from todo_shared.auth.tokens import IssuedToken, issue_token
 from todo_shared.auth.user_fields import is_valid_email, mask_email, normalize_email
-from todo_shared.auth.users import find_by_email, new_local_account
+from todo_shared.auth.users import find_by_email, find_for_login, new_local_account
 from todo_shared.config.settings import Settings
 from todo_shared.errors import EmailTaken, InvalidCredentials, TooManyAttempts, TooManySignups
 from todo_shared.models import User, utc_now
@@ -131,8 +131,8 @@ def log_in(
 
     The attempt is counted and committed before the password is checked, so parallel guesses cannot
     overtake a limit and no transaction stays open during bcrypt; a refused attempt is rolled back instead,
-    so it is not counted and writes nothing. Exactly one bcrypt check per admitted attempt: an unknown email
-    is checked against a dummy hash.
+    so it is not counted and writes nothing. Every admitted attempt checks a stored cost: an unknown email
+    is checked against a decoy, some local account's hash (docs/adr/0015-passwords.md).
     """
     email = normalize_email(email)
     log_context = {"email": mask_email(email), "request_id": current_request_id()}
@@ -145,12 +145,15 @@ def log_in(
         )
         prune_occasionally(session, throttle.prune_expired)
         raise TooManyAttempts(attempt.retry_after_seconds)
-    user = find_by_email(session=session, email=email) if is_valid_email(email) else None
+    user: User | None = None
+    checked_hash: str | None = None  # the account's hash, or a decoy (users.find_for_login)
+    if is_valid_email(email):
+        user, checked_hash = find_for_login(session=session, email=email)
     session.commit()
 
     stored_hash = user.password_hash if user is not None else None
-    valid = verify_password(password, stored_hash, settings.bcrypt_rounds)
-    if user is None or not valid:
+    check = check_password(password, checked_hash, settings.bcrypt_rounds)
+    if user is None or stored_hash is None or not check.valid:
         if user is None:
             reason = "unknown_email"
         else:
@@ -159,6 +162,8 @@ def log_in(
         prune_occasionally(session, throttle.prune_expired)
         raise InvalidCredentials()
 
+    if check.rehash:  # a new cost or an old spelling: one UPDATE, flushed by the commit below, this once
+        user.password_hash = rehash_password(password, settings.bcrypt_rounds)
     throttle.login_succeeded(session, attempt)
     signed = _signed_in(session, user, settings, user_agent)  # one commit for both
     logger.info("logged in", extra={"user_id": user.id, "request_id": current_request_id()})

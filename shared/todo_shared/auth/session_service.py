@@ -1,7 +1,7 @@
 """The session sequences: refresh, log out (here or everywhere), list and end sessions, change the password.
 
 Only the auth function imports this module (the password change loads bcrypt). Rules in
-docs/adr/0031-sessions-and-refresh-tokens.md.
+docs/adr/0032-sessions-and-refresh-tokens.md.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Sessions: one per sign-in, renewed by rotating refresh tokens, ended by logout, reuse or expiry.
 
 State lives in the database (Lambda containers share nothing). The design is in
-docs/adr/0031-sessions-and-refresh-tokens.md:
+docs/adr/0032-sessions-and-refresh-tokens.md:
 - a refresh token is 256 random bits, stored only as its SHA-256 digest;
 - a refresh uses the token up and issues its successor; the used token keeps the successor sealed with
   itself (an HMAC-derived pad: only a holder of the used token can unseal it), so a second refresh of the

@@ -1,7 +1,7 @@
 """User fields: email addresses (one normal form, a syntax check, a mask for logs) and display names.
 
-Emails are stored lower-cased and trimmed (Better Auth lower-cases them too), so the database's unique index
-on ``lower(email)`` and every lookup agree. The check is deliberately plain: a dot-atom local part (ASCII
+One spelling per mailbox (NFKC, lower case, IDNA domain: docs/adr/0031-email-normal-form.md), so the unique
+index on ``lower(email)`` and every lookup agree. The check is deliberately plain: a dot-atom local part (ASCII
 specials or non-ASCII letters), a domain of at least two labels; no quoted local parts, comments or IP
 literals. Anything it accepts is safe to store in either database (no NUL, control or surrogate characters).
 """
@@ -17,11 +17,34 @@ MAX_LOCAL_PART_LENGTH = 64
 
 _LOCAL_ATOM = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+$")
 _DOMAIN_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+# Mixes one writing system uses (UTS #39, highly restrictive); any other mix of scripts is refused.
+_SCRIPT_MIXES = (
+    frozenset({"LATIN", "HAN", "HIRAGANA", "KATAKANA"}),
+    frozenset({"LATIN", "HAN", "BOPOMOFO"}),
+    frozenset({"LATIN", "HAN", "HANGUL"}),
+)
+_SCRIPT_ALIASES = {"CJK": "HAN", "IDEOGRAPHIC": "HAN", "KATAKANA-HIRAGANA": "KATAKANA"}
 
 
 def normalize_email(raw: str) -> str:
-    """The stored form: surrounding whitespace removed, lower-cased."""
-    return raw.strip().lower()
+    """The stored form: NFKC, surrounding whitespace removed, lower-cased, the domain in ASCII (IDNA)."""
+    text = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", raw).strip().lower())
+    local, at, domain = text.rpartition("@")
+    if not at:
+        return text
+    return f"{local}@{_ascii_domain(domain) or domain}"
+
+
+def _ascii_domain(domain: str) -> str | None:
+    """``domain`` in its IDNA ASCII form (``bücher.de`` → ``xn--bcher-kva.de``), or None if it has none."""
+    if domain.isascii() and "xn--" not in domain:
+        return domain
+    import idna  # only here: ~10 ms to import
+
+    try:
+        return idna.encode(domain, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        return None
 
 
 def _non_ascii_letters_only(text: str) -> bool:
@@ -49,9 +72,36 @@ def is_valid_email(email: str) -> bool:
     if any(not part or not _LOCAL_ATOM.match(_ascii_form(part)) for part in local.split(".")):
         return False
     labels = domain.split(".")
-    if len(labels) < 2 or any(not _DOMAIN_LABEL.match(_ascii_form(label)) for label in labels):
+    if len(labels) < 2 or any(not _DOMAIN_LABEL.match(label) for label in labels):
+        return False
+    if _ascii_domain(domain) != domain:  # an "xn--" label that is not valid IDNA
         return False
     return not labels[-1].isdigit()
+
+
+def _script(char: str) -> str | None:
+    """A letter's script, the first word of its name (``CYRILLIC SMALL LETTER ER``); None for the rest."""
+    if char.isascii():
+        return "LATIN" if char.isalpha() else None
+    if unicodedata.category(char)[0] != "L":
+        return None
+    word = unicodedata.name(char, "").partition(" ")[0]
+    return _SCRIPT_ALIASES.get(word, word)
+
+
+def mixes_scripts(local_part: str) -> bool:
+    """True for letters of different scripts together (``pаypal``, with a Cyrillic ``а``)."""
+    scripts = {script for char in local_part if (script := _script(char)) is not None}
+    return len(scripts) > 1 and not any(scripts <= mix for mix in _SCRIPT_MIXES)
+
+
+def email_problem(email: str) -> str | None:
+    """Why a normalised ``email`` cannot be a new account's, or None."""
+    if not is_valid_email(email):
+        return "Enter a valid email address"
+    if mixes_scripts(email.rpartition("@")[0]):
+        return "Email address must not mix letters of different scripts (such as Latin and Cyrillic) before the @"
+    return None
 
 
 def mask_email(email: str) -> str:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, func, text, update
+from sqlalchemy import ColumnElement, ScalarSelect, and_, func, literal, literal_column, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from todo_shared.auth.claims import TokenError, VerifiedToken
 from todo_shared.auth.revocation import is_revoked, revoked_clause
 from todo_shared.auth.sessions import session_is_active_clause
-from todo_shared.auth.user_fields import clean_name, is_valid_email, normalize_email
+from todo_shared.auth.user_fields import clean_name, email_digest, is_valid_email, normalize_email
 from todo_shared.models import (
     LEGACY_BETTER_AUTH_ISSUER,
     LOCAL_ISSUER,
@@ -120,3 +120,35 @@ def provision_better_auth_user(*, session: Session, token: VerifiedToken) -> Use
         )
         return user
     raise TokenError("unknown_user", user_id=token.user_id)  # a generated id taken too: cannot happen
+
+
+def find_for_login(*, session: Session, email: str) -> tuple[User | None, str | None]:
+    """The account of a normalised ``email`` (as ``find_by_email``) and the hash its login checks: its own,
+    or (unknown email, no password) a decoy, some local account's picked by the email's digest, whose check
+    the caller ignores (docs/adr/0015-passwords.md). None when there is no local account. One statement.
+    """
+    start = email_digest(email)
+    decoy = aliased(User)
+    local = col(decoy.password_hash).is_not(None)
+
+    def first_local(*where: ColumnElement[bool]) -> ScalarSelect[str | None]:
+        query = select(col(decoy.password_hash)).where(local, *where).order_by(col(decoy.id)).limit(1)
+        return query.scalar_subquery()
+
+    anchor = select(literal(1).label("one")).subquery()
+    statement = (
+        select(User, func.coalesce(first_local(col(decoy.id) >= start), first_local()).label("decoy"))
+        .select_from(anchor)
+        # Local accounts only, as find_by_email: the issuer inlined, so PostgreSQL can use the partial index.
+        .outerjoin(
+            User,
+            and_(
+                col(User.issuer) == literal_column(f"'{LOCAL_ISSUER}'"), func.lower(col(User.email)) == email
+            ),
+        )
+        .limit(1)
+    )
+    user, decoy_hash = session.exec(statement).one()
+    if user is not None and user.password_hash is not None:
+        return user, user.password_hash
+    return user, decoy_hash

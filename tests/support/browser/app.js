@@ -45,7 +45,7 @@ const resumed = new Promise((resolve) => { window.resume = resolve; });
 
 async function run() {
   const email = `browser-${AUTH}-${crypto.randomUUID().slice(0, 8)}@example.com`;
-  const password = "password123";
+  const password = "browser-password-7";
   const signup = await call("POST", "/api/auth/signup", { body: { email, password, name: "Browser" } });
   check("POST /api/auth/signup", 201, signup.status, signup.status === 201);
   const login = await call("POST", "/api/auth/login", { body: { email, password } });

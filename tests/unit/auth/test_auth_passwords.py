@@ -32,7 +32,7 @@ def test_password_rules(password: str, problem: str) -> None:
         hash_password(password, 4)
 
 
-@pytest.mark.parametrize("password", ["12345678", "a" * 72, "€" * 24, "correct horse battery staple"])
+@pytest.mark.parametrize("password", ["8-chars!", "a" * 72, "€" * 24, "correct horse battery staple"])
 def test_acceptable_passwords_hash_and_verify(password: str) -> None:
     assert password_problem(password) is None
     hashed = hash_password(password, 4)
@@ -47,15 +47,15 @@ def test_acceptable_passwords_hash_and_verify(password: str) -> None:
         pytest.param("a" * (MAX_PASSWORD_BYTES + 1), "real", id="too-long"),
         pytest.param("abc\x00defgh", "real", id="nul"),
         pytest.param("abcdefgh\udc80", "real", id="surrogate"),
-        pytest.param("password123", None, id="no-hash"),
-        pytest.param("password123", "not-a-bcrypt-hash", id="corrupt-hash"),
-        pytest.param("password123", "ünicode-hash", id="non-ascii-hash"),
+        pytest.param("shelf-lamp-river", None, id="no-hash"),
+        pytest.param("shelf-lamp-river", "not-a-bcrypt-hash", id="corrupt-hash"),
+        pytest.param("shelf-lamp-river", "ünicode-hash", id="non-ascii-hash"),
     ],
 )
 def test_unusable_inputs_are_wrong_credentials_after_one_bcrypt_check(
     password: str, stored: str | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = hash_password("password123", 4)
+    real = hash_password("shelf-lamp-river", 4)
     calls: list[bytes] = []
     original = bcrypt.checkpw
 
@@ -71,7 +71,7 @@ def test_unusable_inputs_are_wrong_credentials_after_one_bcrypt_check(
 
 def test_unknown_user_costs_about_a_wrong_password() -> None:
     rounds = 8
-    hashed = hash_password("password123", rounds)
+    hashed = hash_password("shelf-lamp-river", rounds)
     verify_password("warm-up!", None, rounds)  # the dummy hash is made once per container
 
     def median(call: object) -> float:
@@ -96,7 +96,7 @@ def test_unknown_user_costs_about_a_wrong_password() -> None:
         "a@example.com",
         "first.last+tag@sub.example.co.uk",
         "o'hara@example.ie",
-        "josé@exämple.com",
+        "josé@xn--exmple-cua.com",
         "x@a-b.io",
     ],
 )
