@@ -161,7 +161,9 @@ class Operation:
 def _order(operation: Operation) -> tuple[int, str]:
     # Writes that end things last: deletes, then the logouts (they end the token used throughout).
     rank = {"GET": 0, "POST": 1, "PUT": 2, "PATCH": 3, "DELETE": 4}.get(operation.method, 5)
-    if operation.path in (LOGOUT, LOGOUT_ALL):
+    if operation.path == LOGOUT_ALL:
+        rank = 8
+    if operation.path == LOGOUT:
         rank = 9
     return rank, operation.path
 

@@ -95,8 +95,7 @@ def open_session(
         absolute_expires_at=absolute,
         user_agent=_clean_user_agent(user_agent),
     )
-    session.add(auth_session)
-    session.flush()  # the session row before its token's (the foreign key)
+    session.add(auth_session)  # its id is made here, so its token's row can name it before any flush
     return auth_session, _new_refresh_token(session, auth_session.id, now)
 
 
