@@ -119,7 +119,7 @@ def end_session(session_id: auth_answers.SessionIdPath, session: SessionDep, use
 @router.put(
     "/password",
     summary="Change the password; every other session ends",
-    responses=error_responses(errors.InvalidCredentials, errors.TooManyAttempts),
+    responses=error_responses(errors.AuthenticationFailed, errors.InvalidCredentials, errors.TooManyAttempts),
 )
 def change_password(
     body: schemas.PasswordChangeRequest,

@@ -47,12 +47,18 @@ def _name_schema(schema: dict[str, Any]) -> None:
     schema["description"] = _NAME_SCHEMA["description"]
 
 
+def _default_in_words(schema: dict[str, Any]) -> None:
+    """No ``default`` keyword in a request property: openapi-typescript would type it as required."""
+    schema.pop("default", None)
+
+
 _REFRESH_IN_BODY = Field(
     default=False,
     description=(
         "For clients that are not browsers: answer the refresh token in the body's `refresh_token` instead of "
-        "the HttpOnly `todo_refresh` cookie."
+        "the HttpOnly `todo_refresh` cookie. Default: false."
     ),
+    json_schema_extra=_default_in_words,
 )
 
 
@@ -104,6 +110,7 @@ class RefreshRequest(BaseModel):
     refresh_token: str | None = Field(
         default=None,
         description="The refresh token, for clients that got it in a body; browsers send the cookie instead.",
+        json_schema_extra=_default_in_words,
     )
 
 
