@@ -154,12 +154,12 @@ class Stack:
 
 
 def _bridge_gateway() -> str:
+    """Where the containers reach this machine (scripts/docker-daemon knows how to find it)."""
     completed = subprocess.run(
-        ["docker", "network", "inspect", "bridge", "--format", "{{(index .IPAM.Config 0).Gateway}}"],
-        capture_output=True,
-        text=True,
-        check=True,
+        [str(ROOT / "scripts" / "docker-daemon"), "gateway"], capture_output=True, text=True, check=False
     )
+    if completed.returncode != 0:
+        pytest.fail(f"no Docker bridge gateway: {completed.stderr.strip()}", pytrace=False)
     return completed.stdout.strip()
 
 
