@@ -1,8 +1,9 @@
 """Every events/ file, in the order of events/expectations.json, through some way of invoking a function.
 
-The event files hold placeholders for a token and a user id (``REPLACE_WITH_A_TOKEN_FROM_LOGIN``,
-``REPLACE_WITH_YOUR_USER_ID``); they are replaced by those returned by the last event marked
-``capture_token``, as a user would paste them into the event file. Used by devtools.invoke_built (the built
+The event files hold placeholders for a token, a refresh token and a user id
+(``REPLACE_WITH_A_TOKEN_FROM_LOGIN``, ``REPLACE_WITH_A_REFRESH_TOKEN_FROM_LOGIN``, ``REPLACE_WITH_YOUR_USER_ID``);
+they are replaced by those returned by the last event marked ``capture_token``, as a user would paste them into
+the event file. Used by devtools.invoke_built (the built
 handlers in a bare interpreter) and by tests/system/test_sam_local.py (``sam local invoke``).
 """
 
@@ -54,13 +55,15 @@ def replay_events(invoke: Callable[[EventStep], EventOutcome]) -> int:
     manifest = json.loads(EXPECTATIONS.read_text())
     token_placeholder = manifest["placeholder_token"]
     user_placeholder = manifest["placeholder_user_id"]
+    refresh_placeholder = manifest["placeholder_refresh_token"]
     routes = template.routes(template.project_template())
     resources = function_resources()
-    token, user_id = token_placeholder, user_placeholder
+    token, user_id, refresh_token = token_placeholder, user_placeholder, refresh_placeholder
     passed = failures = 0
     for entry in manifest["sequence"]:
         raw = (EVENTS_DIR / entry["event"]).read_text()
-        event = json.loads(raw.replace(token_placeholder, token).replace(user_placeholder, user_id))
+        filled = raw.replace(token_placeholder, token).replace(user_placeholder, user_id)
+        event = json.loads(filled.replace(refresh_placeholder, refresh_token))
         route = match_route(routes, event["requestContext"]["http"]["method"], event["rawPath"])
         if route is None:
             print(f"FAIL {entry['event']}: no template route for {event['routeKey']}", flush=True)
@@ -84,6 +87,7 @@ def replay_events(invoke: Callable[[EventStep], EventOutcome]) -> int:
         if entry.get("capture_token") and outcome.status < 300:
             body = json.loads(outcome.body)
             token, user_id = body["token"], body["user"]["id"]
+            refresh_token = body.get("refresh_token") or refresh_token
     covered = {entry["event"] for entry in manifest["sequence"]}
     missing = sorted(
         path.name for path in EVENTS_DIR.glob("*.json") if path != EXPECTATIONS and path.name not in covered

@@ -44,6 +44,25 @@ class NotAuthenticated(AuthenticationFailed):
         super().__init__("missing")
 
 
+class InvalidRefreshToken(AuthenticationFailed):
+    """A refresh token that is unknown, or whose session has ended or expired: sign in again."""
+
+    code = "invalid_refresh_token"
+    default_detail = "The refresh token is not valid; please sign in again."
+
+
+class RefreshTokenReused(AuthenticationFailed):
+    """A refresh token presented again after it was used: treated as theft, the whole session ended."""
+
+    code = "refresh_token_reused"
+    default_detail = "This refresh token was already used; the session has been ended. Please sign in again."
+
+
+class SessionNotFound(DomainError):
+    code = "session_not_found"
+    default_detail = "Session not found."
+
+
 class CrossSiteCookie(DomainError):
     code = "cross_site_request"
     default_detail = "Cross-site requests cannot use the auth cookie."

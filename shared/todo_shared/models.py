@@ -466,6 +466,47 @@ class LoginThrottle(SQLModel, table=True):
     window_started_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
 
 
+class AuthSession(SQLModel, table=True):
+    """One sign-in (signup or login) on one device, renewed by refresh tokens until it ends or expires."""
+
+    __tablename__ = "auth_sessions"
+    __table_args__ = (
+        Index("ix_auth_sessions_user_id", "user_id"),
+        Index("ix_auth_sessions_expires_at", "expires_at"),
+    )
+
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex, primary_key=True, max_length=32)
+    user_id: str = Field(
+        sa_column=Column(String(64), ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    )
+    created_at: datetime = _timestamp_column()
+    last_used_at: datetime = _timestamp_column()
+    # Sliding: moved forward by every refresh, never past absolute_expires_at.
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    absolute_expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    user_agent: str | None = Field(default=None, max_length=255)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RefreshToken(SQLModel, table=True):
+    """A refresh token of a session, by SHA-256 digest (the value itself is never stored).
+
+    Once used it is dead; its successor is kept sealed with the used token (only its holder can unseal it),
+    so a second refresh within the grace window answers the same successor instead of raising the alarm.
+    """
+
+    __tablename__ = "refresh_tokens"
+    __table_args__ = (Index("ix_refresh_tokens_session_id", "session_id"),)
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    session_id: str = Field(
+        sa_column=Column(String(32), ForeignKey("auth_sessions.id", ondelete="CASCADE"), nullable=False)
+    )
+    created_at: datetime = _timestamp_column()
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    successor_sealed: str | None = Field(default=None, max_length=100)
+
+
 class UserPublic(SQLModel):
     """A user as the API shows it (never the password hash)."""
 

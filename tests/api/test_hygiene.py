@@ -30,6 +30,7 @@ from tests.support.app_state import Backend, use_database
 from tests.support.auth import PASSWORD, clear_login_throttle, through_lambda, unique_email
 from tests.support.leak_guard import GUARD, LogCollector, SecretRegistry, render_record
 from tests.support.logs import capture_logs
+from todo_shared.auth.passwords import password_problem
 from todo_shared.config.settings import get_settings
 from todo_shared.models import Task, User
 from todo_shared.observability import logger
@@ -123,6 +124,8 @@ def test_collector_renders_a_record_once_when_attached_twice() -> None:
 # --- Shared: routes from the OpenAPI document, requests, checks ------------------------------------------
 
 LOGOUT = "/api/auth/logout"
+LOGOUT_ALL = "/api/auth/logout-all"
+REFRESH = "/api/auth/refresh"  # authenticated by its own refresh token (cookie or body), not a bearer token
 
 
 @dataclass(frozen=True)
@@ -156,8 +159,10 @@ class Operation:
 
 
 def _order(operation: Operation) -> tuple[int, str]:
-    # Writes that end things last: deletes, then logout (it revokes the token used throughout).
+    # Writes that end things last: deletes, then the logouts (they end the token used throughout).
     rank = {"GET": 0, "POST": 1, "PUT": 2, "PATCH": 3, "DELETE": 4}.get(operation.method, 5)
+    if operation.path == LOGOUT_ALL:
+        rank = 8
     if operation.path == LOGOUT:
         rank = 9
     return rank, operation.path
@@ -189,6 +194,11 @@ def body_fields(schema_name: str) -> list[str]:
 VALID_BODIES: dict[str, Callable[[str], dict[str, Any]]] = {
     "SignupRequest": lambda _email: {"email": unique_email("hygiene"), "password": PASSWORD, "name": "Hy"},
     "LoginRequest": lambda email: {"email": email, "password": PASSWORD},
+    "RefreshRequest": lambda _email: {"refresh_token": "not-a-refresh-token-of-this-api"},
+    "PasswordChangeRequest": lambda _email: {
+        "current_password": PASSWORD,
+        "new_password": "a new passphrase",
+    },
     "TaskCreate": lambda _email: {"title": "Valid", "description": "ok", "priority": "low", "due_date": None},
     "TaskUpdate": lambda _email: {"title": "Updated"},
     "TaskCompletion": lambda _email: {"completed": True},
@@ -306,9 +316,10 @@ def test_every_route_answers_with_the_security_headers(
                 f"{label}: {response.status_code} undocumented"
             )
             # Without a token protected routes refuse; with one every route is reached (logout comes last).
-            # Logout reads the token itself, so the document shows no security scheme for it.
+            # Logout reads the token itself, so the document shows no security scheme for it. Refresh needs
+            # a refresh token, which no bearer token stands in for (the body's is not one).
             protected = operation.needs_auth or operation.path == LOGOUT
-            expect_refusal = credentials == "no auth" and protected
+            expect_refusal = (credentials == "no auth" and protected) or operation.path == REFRESH
             assert (response.status_code == 401) == expect_refusal, (label, response.text)
             problems += header_problems(label, response)
     for path in ("/docs", "/openapi.json"):
@@ -622,7 +633,14 @@ def test_injection_in_body_fields_is_stored_literally_or_refused(
             assert response.status_code in operation.documented, (label, response.status_code)
             assert internals_in(response, payload) == [], (label, response.text)
             answer = response.json()
-            if operation.body_schema == "LoginRequest":
+            if operation.body_schema == "LoginRequest" and field != "refresh_token_in_body":
+                assert (response.status_code, answer["code"]) == (401, "invalid_credentials"), label
+            elif operation.body_schema == "RefreshRequest":
+                assert (response.status_code, answer["code"]) == (401, "invalid_refresh_token"), label
+            elif operation.body_schema == "PasswordChangeRequest" and (
+                field == "current_password" or password_problem(payload) is None
+            ):
+                # The attacker's account has no password: no current password is right.
                 assert (response.status_code, answer["code"]) == (401, "invalid_credentials"), label
             elif operation.body_schema == "SignupRequest" and field in ("password", "name"):
                 assert response.status_code == 201, (label, response.text)

@@ -22,7 +22,14 @@ ROUTES = sorted(
 )
 
 
+# Routes of the user's own sessions: called with an account signed up through the API (a real password, a
+# session and its refresh token), not one made behind the API's back.
+SESSION_ROUTES = ("/api/auth/refresh", "/api/auth/password", "/api/auth/sessions/{session_id}")
+
+
 def _body(method: str, path: str, email: str) -> dict[str, Any] | None:
+    if path == "/api/auth/password":
+        return {"current_password": PASSWORD, "new_password": "another passphrase"}
     if path == "/api/auth/signup":
         return {"email": f"slash-{uuid.uuid4().hex[:10]}@example.com", "password": PASSWORD}
     if path == "/api/auth/login":
@@ -34,7 +41,29 @@ def _body(method: str, path: str, email: str) -> dict[str, Any] | None:
     return None
 
 
+def _signed_up(api: httpx.Client) -> tuple[dict[str, str], dict[str, Any]]:
+    email = f"slash-{uuid.uuid4().hex[:10]}@example.com"
+    body = {"email": email, "password": PASSWORD, "refresh_token_in_body": True}
+    signed = api.post("/api/auth/signup", json=body).json()
+    api.cookies.clear()
+    return {"Authorization": f"Bearer {signed['token']}"}, signed
+
+
+def _call_own_session_route(api: httpx.Client, method: str, path: str, slash: str) -> int:
+    headers, signed = _signed_up(api)
+    if path == "/api/auth/refresh":
+        body: dict[str, Any] | None = {"refresh_token": signed["refresh_token"]}
+    else:
+        body = _body(method, path, "")
+    if "{session_id}" in path:
+        (own,) = api.get("/api/auth/sessions", headers=headers).json()["sessions"]
+        path = path.replace("{session_id}", own["id"])
+    return api.request(method, path + slash, json=body, headers=headers, follow_redirects=False).status_code
+
+
 def _call(api: httpx.Client, database: Backend, email: str, method: str, path: str, slash: str) -> int:
+    if path in SESSION_ROUTES:
+        return _call_own_session_route(api, method, path, slash)
     account = create_account(database)  # each call its own: logout revokes the token
     task = api.post("/api/tasks", json={"title": "t"}, headers=account.headers).json()
     url = path.replace("{user_id}", account.user_id).replace("{task_id}", str(task["id"]))

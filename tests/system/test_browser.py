@@ -1,6 +1,8 @@
 """A real browser: headless Chromium runs a frontend page on http://localhost:3000 against the local gateway,
-over http and over https (the production cookie), with the bearer token and with the cookie alone; a page on
-a foreign origin reads nothing and writes nothing. The pages are tests/support/browser/; a screenshot of each
+over http and over https (the production cookie), with the bearer token and with the cookie alone; the cookie
+run also refreshes as a Next.js frontend does (the HttpOnly refresh cookie alone, never readable by the page),
+and a copy of that cookie taken before logout refreshes nothing after it; a page on a foreign origin reads
+nothing and writes nothing. The pages are tests/support/browser/; a screenshot of each
 result page is written to .artifacts/browser/ (or TODO_ARTIFACTS_DIR).
 
 Without Chromium (scripts/ensure-chromium) these tests skip; in CI (CI=true) they fail instead."""
@@ -132,7 +134,8 @@ def _foreign_on_its_own(stack: Stack, sites: Sites, label: str, screenshot: Path
 
 
 # What the browser stored (signed in, before logout): over https the production attributes, in the frontend's
-# partition; over http SameSite=Lax; nothing when the page only ever sent the bearer token.
+# partition; over http SameSite=Lax; nothing when the page only ever sent the bearer token (without credentials
+# "include" a cross-origin answer's cookies are dropped).
 _EXPECTED_COOKIE: dict[tuple[str, str], dict[str, object] | None] = {
     ("http", "bearer"): None,
     ("http", "cookie"): {"httpOnly": True, "secure": False, "sameSite": "Lax", "partition": None},
@@ -144,12 +147,24 @@ _EXPECTED_COOKIE: dict[tuple[str, str], dict[str, object] | None] = {
         "partition": "http://localhost",
     },
 }
+AUTH_COOKIE = "todo_auth"
+REFRESH_COOKIE = "todo_refresh"  # the same attributes, sent to the auth routes only
 
 
-def _auth_cookie(driver: WebDriver) -> dict[str, object] | None:
-    """The attributes of the browser's ``todo_auth`` cookie (never its value), or None."""
+def _expected(mode: str, auth: str, path: str) -> dict[str, object] | None:
+    expected = _EXPECTED_COOKIE[(mode, auth)]
+    return None if expected is None else {**expected, "path": path}
+
+
+def _cookies(driver: WebDriver, name: str) -> list[dict[str, Any]]:
+    """The browser's cookies called ``name``, as CDP gives them (values included)."""
     cookies = driver.execute_cdp_cmd("Storage.getCookies", {})["cookies"]
-    found = [cookie for cookie in cookies if cookie["name"] == "todo_auth"]
+    return [cookie for cookie in cookies if cookie["name"] == name]
+
+
+def _attributes(driver: WebDriver, name: str) -> dict[str, object] | None:
+    """The attributes of the browser's ``name`` cookie (never its value), or None."""
+    found = _cookies(driver, name)
     if not found:
         return None
     (cookie,) = found
@@ -158,7 +173,14 @@ def _auth_cookie(driver: WebDriver) -> dict[str, object] | None:
         "secure": cookie["secure"],
         "sameSite": cookie.get("sameSite"),
         "partition": (cookie.get("partitionKey") or {}).get("topLevelSite"),
+        "path": cookie["path"],
     }
+
+
+def _put_back(driver: WebDriver, cookie: dict[str, Any]) -> None:
+    """Store ``cookie`` (from ``_cookies``) again, as someone who copied it before it was cleared would."""
+    fields = ("name", "value", "domain", "path", "secure", "httpOnly", "sameSite", "expires", "partitionKey")
+    driver.execute_cdp_cmd("Storage.setCookies", {"cookies": [{k: cookie[k] for k in fields if k in cookie}]})
 
 
 def _gateway_status(log: Path, method: str, path: str) -> list[str]:
@@ -175,12 +197,23 @@ def test_a_frontend_page_uses_the_api_and_a_foreign_origin_cannot(
     query = f"api={quote(stack.api)}&auth={auth}&foreign={quote(sites.foreign + '/foreign.html')}"
     driver.get(f"{sites.frontend}/app.html?{query}")
     foreign: dict[str, Any] | None = None
+    refresh_before_logout: list[dict[str, Any]] = []
     if _wait(driver, {"waiting", "passed", "failed"}) == "waiting":
-        assert _auth_cookie(driver) == _EXPECTED_COOKIE[(stack.mode, auth)]
+        assert _attributes(driver, AUTH_COOKIE) == _expected(stack.mode, auth, "/")
+        assert _attributes(driver, REFRESH_COOKIE) == _expected(stack.mode, auth, "/api/auth")
+        refresh_before_logout = _cookies(driver, REFRESH_COOKIE)  # the one the page's refresh rotated to
         foreign = _foreign_on_its_own(
             stack, sites, f"foreign-top-{auth}", artifacts / f"{stack.mode}-{auth}-foreign.png"
         )
         driver.execute_script("window.resume()")
+    if _wait(driver, {"logged-out", "passed", "failed"}) == "logged-out":
+        # The page cannot keep a copy of an HttpOnly cookie; whoever copied it before the logout can replay it.
+        assert _cookies(driver, AUTH_COOKIE) == _cookies(driver, REFRESH_COOKIE) == [], "logout clears both"
+        (copied,) = refresh_before_logout
+        _put_back(driver, copied)
+        assert [cookie["value"] for cookie in _cookies(driver, REFRESH_COOKIE)] == [copied["value"]]
+        assert _attributes(driver, REFRESH_COOKIE) == _expected(stack.mode, auth, "/api/auth")
+        driver.execute_script("window.resumeAfterLogout()")
     _wait(driver, {"passed", "failed"})
     screenshot = artifacts / f"{stack.mode}-{auth}.png"
     driver.save_screenshot(str(screenshot))
@@ -189,6 +222,7 @@ def test_a_frontend_page_uses_the_api_and_a_foreign_origin_cannot(
     report = _report(driver)
 
     assert report["passed"], "the frontend page failed:\n" + "\n".join(_failures(report))
+    assert bool(refresh_before_logout) == (auth == "cookie"), "only the cookie run has a refresh cookie"
     assert foreign is not None, "the frontend page never waited for the foreign page"
     assert foreign["passed"], "the foreign page on its own failed:\n" + "\n".join(_failures(foreign))
     # The foreign pages' simple (preflight-free) logout reached the API; what it answered is in the gateway's

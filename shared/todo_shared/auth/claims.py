@@ -23,6 +23,7 @@ MAX_JTI_LENGTH = 64
 _COMPACT_JWS = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
 # User ids: ours are UUIDs, Better Auth's 32 alphanumerics; anything printable without spaces, bounded.
 _USER_ID = re.compile(r"^[\x21-\x7e]{1,64}$")
+_SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 
 TokenSource = Literal["api", "better_auth"]
 
@@ -50,6 +51,8 @@ class VerifiedToken:
     source: TokenSource
     # What logout stores to revoke exactly this token: its jti, else a digest of its signed part.
     revocation_key: str
+    # The session it was issued in (``sid``: ours only; None for tokens that are not a session's).
+    session_id: str | None = None
 
 
 def unverified_header(token: str) -> dict[str, Any]:
@@ -96,6 +99,16 @@ def revocation_key(token: str, claims: dict[str, Any]) -> str:
     return f"sig:{hashlib.sha256(signed_part.encode('ascii')).hexdigest()}"
 
 
+def _session_id(claims: dict[str, Any]) -> str | None:
+    """``sid`` when present: it must be a plausible session id (a token naming a bogus one is refused)."""
+    sid = claims.get("sid")
+    if sid is None:
+        return None
+    if not isinstance(sid, str) or not _SESSION_ID.match(sid):
+        raise TokenError("invalid_session_claim")
+    return sid
+
+
 def claims_to_token(claims: dict[str, Any], source: TokenSource, token: str, *, issuer: str) -> VerifiedToken:
     """The verified token of ``claims``, checked already by the key of ``issuer``."""
     user_id = _user_id(claims)
@@ -115,6 +128,7 @@ def claims_to_token(claims: dict[str, Any], source: TokenSource, token: str, *, 
         expires_at=expires_at,
         source=source,
         revocation_key=revocation_key(token, claims),
+        session_id=_session_id(claims) if source == "api" else None,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 from pydantic.config import JsonDict
 
 from todo_shared.auth.passwords import MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, password_problem
@@ -47,10 +47,33 @@ def _name_schema(schema: dict[str, Any]) -> None:
     schema["description"] = _NAME_SCHEMA["description"]
 
 
+def _default_in_words(schema: dict[str, Any]) -> None:
+    """No ``default`` keyword in a request property: openapi-typescript would type it as required."""
+    schema.pop("default", None)
+
+
+_REFRESH_IN_BODY = Field(
+    default=False,
+    description=(
+        "For clients that are not browsers: answer the refresh token in the body's `refresh_token` instead of "
+        "the HttpOnly `todo_refresh` cookie. Default: false."
+    ),
+    json_schema_extra=_default_in_words,
+)
+
+
+def _new_password(value: str) -> str:
+    problem = password_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
 class SignupRequest(BaseModel):
     email: str = Field(json_schema_extra=_EMAIL_SCHEMA)
     password: str = Field(json_schema_extra=_PASSWORD_SCHEMA)
     name: str | None = Field(default=None, json_schema_extra=_name_schema)
+    refresh_token_in_body: StrictBool = _REFRESH_IN_BODY
 
     @field_validator("email")
     @classmethod
@@ -64,10 +87,7 @@ class SignupRequest(BaseModel):
     @field_validator("password")
     @classmethod
     def _password(cls, value: str) -> str:
-        problem = password_problem(value)
-        if problem is not None:
-            raise ValueError(problem)
-        return value
+        return _new_password(value)
 
     @field_validator("name")
     @classmethod
@@ -83,6 +103,25 @@ class SignupRequest(BaseModel):
 class LoginRequest(BaseModel):
     email: str
     password: str
+    refresh_token_in_body: StrictBool = _REFRESH_IN_BODY
+
+
+class RefreshRequest(BaseModel):
+    refresh_token: str | None = Field(
+        default=None,
+        description="The refresh token, for clients that got it in a body; browsers send the cookie instead.",
+        json_schema_extra=_default_in_words,
+    )
+
+
+class PasswordChangeRequest(BaseModel):
+    current_password: str
+    new_password: str = Field(json_schema_extra=_PASSWORD_SCHEMA)
+
+    @field_validator("new_password")
+    @classmethod
+    def _new_password(cls, value: str) -> str:
+        return _new_password(value)
 
 
 class AuthResponse(BaseModel):
@@ -93,6 +132,27 @@ class AuthResponse(BaseModel):
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 (a scheme name, not a secret)
     expires_at: datetime
     message: str
+    refresh_token: str | None = Field(
+        default=None,
+        description="Only when the client asked for it in the body (`refresh_token_in_body`, or refresh with a "
+        "body token); browsers get the HttpOnly `todo_refresh` cookie, never readable by scripts.",
+    )
+
+
+class SessionPublic(BaseModel):
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+    id: str
+    created_at: datetime
+    last_used_at: datetime = Field(description="The last sign-in or refresh of this session.")
+    user_agent: str | None
+    current: bool = Field(description="True for the session of the token that asked.")
+
+
+class SessionsResponse(BaseModel):
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+    sessions: list[SessionPublic]
 
 
 class VerifyResponse(BaseModel):

@@ -6,20 +6,18 @@ Only the auth function imports this module: it loads bcrypt, which the tasks fun
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session
 
-from todo_shared.auth import revocation, throttle
-from todo_shared.auth.claims import TokenError
+from todo_shared.auth import sessions, throttle
 from todo_shared.auth.passwords import check_password, hash_password, rehash_password
 from todo_shared.auth.tokens import IssuedToken, issue_token
 from todo_shared.auth.user_fields import is_valid_email, mask_email, normalize_email
 from todo_shared.auth.users import find_by_email, find_for_login, new_local_account
-from todo_shared.auth.verify import verify_token
 from todo_shared.config.settings import Settings
 from todo_shared.errors import EmailTaken, InvalidCredentials, TooManyAttempts, TooManySignups
 from todo_shared.models import User, utc_now
@@ -31,18 +29,39 @@ PRUNE_ONE_IN = 32
 
 @dataclass(frozen=True, slots=True)
 class SignedIn:
+    """A user signed in: the access token, and the refresh token of the session it belongs to."""
+
     user: User
     token: IssuedToken
+    refresh_token: str
+    session_expires_at: datetime
 
 
-def _signed_in(user: User, settings: Settings) -> SignedIn:
-    token = issue_token(
+def session_lifetime(settings: Settings) -> sessions.SessionLifetime:
+    return sessions.SessionLifetime(
+        idle=timedelta(days=settings.session_idle_days), absolute=timedelta(days=settings.session_max_days)
+    )
+
+
+def access_token(user: User, session_id: str, settings: Settings) -> IssuedToken:
+    return issue_token(
         user_id=user.id,
         email=user.email,
+        session_id=session_id,
         secret=settings.better_auth_secret,
         expires_minutes=settings.jwt_expires_minutes,
     )
-    return SignedIn(user, token)
+
+
+def _signed_in(session: Session, user: User, settings: Settings, user_agent: str | None) -> SignedIn:
+    """Open a session for ``user`` and commit it (with whatever the caller left pending)."""
+    auth_session, refresh_token = sessions.open_session(
+        session, user_id=user.id, user_agent=user_agent, lifetime=session_lifetime(settings), now=utc_now()
+    )
+    session.commit()
+    return SignedIn(
+        user, access_token(user, auth_session.id, settings), refresh_token, auth_session.expires_at
+    )
 
 
 def prune_occasionally(session: Session, prune: Callable[[Session, datetime], int]) -> None:
@@ -64,6 +83,7 @@ def sign_up(
     password: str,
     name: str | None,
     source_address: str | None,
+    user_agent: str | None,
     settings: Settings,
 ) -> SignedIn:
     """Create a local account (``email`` normalised and valid, ``password`` within the rules), throttled per
@@ -95,11 +115,17 @@ def sign_up(
         logger.info("signup refused", extra={"reason": "email_taken", **log_context})
         raise EmailTaken() from None
     logger.info("signed up", extra={"user_id": user.id, "request_id": current_request_id()})
-    return _signed_in(user, settings)
+    return _signed_in(session, user, settings, user_agent)
 
 
 def log_in(
-    *, session: Session, email: str, password: str, source_address: str | None, settings: Settings
+    *,
+    session: Session,
+    email: str,
+    password: str,
+    source_address: str | None,
+    user_agent: str | None,
+    settings: Settings,
 ) -> SignedIn:
     """Check the password, throttled per email, per source address and per both (counters in the database).
 
@@ -139,37 +165,6 @@ def log_in(
     if check.rehash:  # a new cost or an old spelling: one UPDATE, flushed by the commit below, this once
         user.password_hash = rehash_password(password, settings.bcrypt_rounds)
     throttle.login_succeeded(session, attempt)
-    session.commit()
+    signed = _signed_in(session, user, settings, user_agent)  # one commit for both
     logger.info("logged in", extra={"user_id": user.id, "request_id": current_request_id()})
-    return _signed_in(user, settings)
-
-
-def log_out(*, session: Session, raw_tokens: Sequence[str], settings: Settings) -> None:
-    """Revoke every presented token (the bearer header's and the cookie's) until it would have expired.
-
-    A token that cannot be used anyway (expired, malformed, …) needs no revocation: logging out with it
-    succeeds too, as OAuth token revocation does.
-    """
-    revoked: list[str] = []
-    for raw_token in raw_tokens:
-        try:
-            token = verify_token(
-                raw_token,
-                secret=settings.better_auth_secret,
-                better_auth_url=settings.better_auth_url,
-                hs256_max_lifetime_minutes=settings.hs256_max_lifetime_minutes,
-            )
-        except TokenError as error:
-            logger.info(
-                "logout without a usable token",
-                extra={"reason": error.reason, "request_id": current_request_id()},
-            )
-            continue
-        revocation.revoke(session, token, utc_now())
-        revoked.append(token.user_id)
-    if not revoked:
-        return
-    session.commit()
-    for user_id in dict.fromkeys(revoked):
-        logger.info("logged out", extra={"user_id": user_id, "request_id": current_request_id()})
-    prune_occasionally(session, revocation.prune_expired)
+    return signed

@@ -30,7 +30,13 @@ class IssuedToken:
 
 
 def issue_token(
-    *, user_id: str, email: str, secret: str, expires_minutes: int, now: datetime | None = None
+    *,
+    user_id: str,
+    email: str,
+    secret: str,
+    session_id: str | None = None,
+    expires_minutes: int,
+    now: datetime | None = None,
 ) -> IssuedToken:
     issued = (now or datetime.now(UTC)).replace(microsecond=0)
     expires = issued + timedelta(minutes=expires_minutes)
@@ -44,6 +50,8 @@ def issue_token(
         "jti": token_id,
         "iss": ISSUER,
     }
+    if session_id is not None:  # the session it belongs to; tools mint tokens without one
+        claims["sid"] = session_id
     return IssuedToken(jwt.encode(claims, secret, algorithm="HS256"), token_id, expires)
 
 

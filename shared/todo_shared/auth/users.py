@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from todo_shared.auth.claims import TokenError, VerifiedToken
 from todo_shared.auth.revocation import is_revoked, revoked_clause
+from todo_shared.auth.sessions import session_is_active_clause
 from todo_shared.auth.user_fields import clean_name, email_digest, is_valid_email, normalize_email
 from todo_shared.models import (
     LEGACY_BETTER_AUTH_ISSUER,
@@ -17,6 +18,7 @@ from todo_shared.models import (
     User,
     UserPublic,
     new_user_id,
+    utc_now,
 )
 from todo_shared.observability import current_request_id, logger
 
@@ -51,16 +53,24 @@ def user_for_token(*, session: Session, token: VerifiedToken) -> User:
 
     A Better Auth user seen for the first time gets an account from the token's claims.
     """
-    row = session.exec(select(User, revoked_clause(token.revocation_key)).where(_identity(token))).first()
+    row = session.exec(
+        select(
+            User,
+            revoked_clause(token.revocation_key),
+            session_is_active_clause(token.session_id, utc_now()),
+        ).where(_identity(token))
+    ).first()
     if row is None:
         if is_revoked(session, token.revocation_key):
             raise TokenError("revoked", user_id=token.user_id)
         if token.source == "better_auth":
             return provision_better_auth_user(session=session, token=token)
         raise TokenError("unknown_user", user_id=token.user_id)
-    user, revoked = row
+    user, revoked, session_active = row
     if revoked:
         raise TokenError("revoked", user_id=token.user_id)
+    if not session_active:
+        raise TokenError("session_ended", user_id=token.user_id, session_id=token.session_id)
     return user
 
 

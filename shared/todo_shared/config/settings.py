@@ -40,7 +40,7 @@ PLACEHOLDER_SECRETS = frozenset(
 MIN_DISTINCT_SECRET_CHARACTERS = 10
 MIN_SECRET_ENTROPY_BITS = 96
 DEFAULT_FRONTEND_ORIGIN = "http://localhost:3000"
-DEFAULT_JWT_EXPIRES_MINUTES = 1440
+DEFAULT_JWT_EXPIRES_MINUTES = 15
 MAX_TOKEN_LIFETIME_MINUTES = 60 * 24 * 30
 # The longest lifetime (exp - iat) an HS256 token may claim; raised to JWT_EXPIRES_MINUTES when that is longer,
 # so the API's own tokens always pass (docs/adr/0006-tokens.md).
@@ -61,6 +61,8 @@ class Settings:
     better_auth_url: str | None
     frontend_origins: tuple[str, ...]
     jwt_expires_minutes: int
+    session_idle_days: int
+    session_max_days: int
     hs256_max_lifetime_minutes: int
     bcrypt_rounds: int
     db_timeout_seconds: float
@@ -274,6 +276,13 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             f"got {bcrypt_rounds}"
         )
 
+    session_idle_days = _int_setting(env, "SESSION_IDLE_DAYS", 30, 1, 365)
+    session_max_days = _int_setting(env, "SESSION_MAX_DAYS", 90, 1, 365)
+    if session_max_days < session_idle_days:
+        raise SettingsError(
+            f"SESSION_MAX_DAYS ({session_max_days}) must be at least SESSION_IDLE_DAYS ({session_idle_days})"
+        )
+
     jwt_expires_minutes = _int_setting(
         env, "JWT_EXPIRES_MINUTES", DEFAULT_JWT_EXPIRES_MINUTES, 1, MAX_TOKEN_LIFETIME_MINUTES
     )
@@ -298,6 +307,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         frontend_origins=tuple(dict.fromkeys(origins)),
         jwt_expires_minutes=jwt_expires_minutes,
         hs256_max_lifetime_minutes=hs256_max_lifetime_minutes,
+        session_idle_days=session_idle_days,
+        session_max_days=session_max_days,
         bcrypt_rounds=bcrypt_rounds,
         db_timeout_seconds=_float_setting(env, "DATABASE_TIMEOUT_SECONDS", 10.0, 0.5, 60.0),
         db_pool_size=_int_setting(env, "DATABASE_POOL_SIZE", 1, 1, 50),

@@ -58,9 +58,12 @@ class Answer:
 ANSWERS: dict[type[errors.DomainError], Answer] = {
     errors.AuthenticationFailed: Answer(401, lambda _error: BEARER_CHALLENGE),
     errors.InvalidCredentials: Answer(401, lambda _error: BEARER_CHALLENGE),
+    errors.InvalidRefreshToken: Answer(401, lambda _error: BEARER_CHALLENGE),
+    errors.RefreshTokenReused: Answer(401, lambda _error: BEARER_CHALLENGE),
     errors.CrossSiteCookie: Answer(403),
     errors.OtherUsersPath: Answer(403),
     errors.TaskNotFound: Answer(404),
+    errors.SessionNotFound: Answer(404),
     errors.EmailTaken: Answer(409),
     errors.VersionMismatch: Answer(412, lambda error: {"ETag": version_tag(error.current_version)}),
     errors.TooManyAttempts: Answer(429, lambda error: {"Retry-After": str(error.retry_after_seconds)}),

@@ -23,6 +23,15 @@ DESCRIPTIONS: dict[type[errors.DomainError], str] = {
         "or one that is invalid, revoked or of a deleted user (`invalid_token`)."
     ),
     errors.InvalidCredentials: "Invalid email or password.",
+    errors.InvalidRefreshToken: (
+        "No refresh token, or one that is unknown or whose session ended or expired (`invalid_refresh_token`): "
+        "sign in again."
+    ),
+    errors.RefreshTokenReused: (
+        "A refresh token used before, presented again after the grace window (`refresh_token_reused`): the "
+        "whole session was ended."
+    ),
+    errors.SessionNotFound: "No such active session among yours (also for someone else's).",
     errors.CrossSiteCookie: (
         "A state-changing request with the auth cookie from a foreign Origin (`cross_site_request`)."
     ),

@@ -33,7 +33,7 @@ from todo_shared.config.settings import get_settings
 from todo_shared.db.engine import get_engine
 from todo_shared.models import User
 
-AUTH_KEYS = {"user", "token", "token_type", "expires_at", "message"}
+AUTH_KEYS = {"user", "token", "token_type", "expires_at", "message", "refresh_token"}
 USER_KEYS = {"id", "email", "name", "created_at"}
 
 

@@ -33,7 +33,17 @@ def invoke(document: dict[str, Any]) -> tuple[int, dict[str, Any], list[str]]:
 def test_each_auth_event_matches_its_template_route() -> None:
     routes = template.routes(template.project_template())
     names = sorted(path.name for path in EVENTS_DIR.glob("auth-*.json"))
-    assert names == ["auth-login.json", "auth-logout.json", "auth-signup.json", "auth-verify.json"]
+    assert names == [
+        "auth-login.json",
+        "auth-logout-all.json",
+        "auth-logout.json",
+        "auth-password.json",
+        "auth-refresh.json",
+        "auth-session-delete.json",
+        "auth-sessions.json",
+        "auth-signup.json",
+        "auth-verify.json",
+    ]
     for name in names:
         document = event(name)
         assert document["version"] == "2.0"

@@ -1,4 +1,5 @@
-// The frontend's walk through the API, once with the bearer token and once with the cookie alone.
+// The frontend's walk through the API, once with the bearer token and once with the cookie alone (which also
+// refreshes with the refresh cookie alone, as a Next.js frontend does).
 "use strict";
 const params = new URLSearchParams(location.search);
 const API = params.get("api");
@@ -25,6 +26,14 @@ async function call(method, path, { body, ifMatch } = {}) {
   return { status: response.status, etag: response.headers.get("ETag"), json: text ? JSON.parse(text) : null };
 }
 
+// The refresh as a Next.js frontend makes it: the cookie alone (credentials "include"), no body, no token of its
+// own (the access token may be the one that expired). The refresh token itself never reaches the page.
+async function refresh() {
+  const response = await timedFetch(API + "/api/auth/refresh", { method: "POST", credentials: "include" });
+  const text = await response.text();
+  return { status: response.status, json: text ? JSON.parse(text) : null };
+}
+
 // The foreign page in a frame: it reports its checks back with postMessage.
 function foreignFrame(from) {
   return new Promise((resolve) => {
@@ -42,6 +51,8 @@ function foreignFrame(from) {
 
 // The test opens the foreign page on its own in another tab meanwhile, then calls window.resume().
 const resumed = new Promise((resolve) => { window.resume = resolve; });
+// After logout (cookie run) the test puts back a copy of the refresh cookie taken before, then calls this.
+const replayed = new Promise((resolve) => { window.resumeAfterLogout = resolve; });
 
 async function run() {
   const email = `browser-${AUTH}-${crypto.randomUUID().slice(0, 8)}@example.com`;
@@ -79,6 +90,14 @@ async function run() {
     `${toggled.status} ${toggled.json?.completed ? "completed" : "pending"} ${toggled.etag}`,
     toggled.status === 200 && toggled.json.completed === true && toggled.etag === '"3"');
 
+  if (AUTH === "cookie") await refreshFromThePage(login.json.token, id);
+  else {
+    // The bearer run never sent credentials, so the browser kept no cookie from the API: nothing to refresh.
+    const none = await refresh();
+    check("POST /api/auth/refresh without a refresh cookie", "401 invalid_refresh_token",
+      `${none.status} ${none.json?.code}`, none.status === 401 && none.json.code === "invalid_refresh_token");
+  }
+
   // A foreign origin, framed here (so it shares this page's cookie partition), cannot read or write.
   const framed = await foreignFrame(`foreign-frame-${AUTH}`);
   check("the framed foreign page reported", "its checks", framed ? `${framed.steps.length} checks` : "nothing", framed);
@@ -99,6 +118,43 @@ async function run() {
   check("GET /api/auth/verify after logout", 401, afterLogout.status, afterLogout.status === 401);
   const tasksAfter = await call("GET", "/api/tasks");
   check("GET /api/tasks after logout", 401, tasksAfter.status, tasksAfter.status === 401);
+  const refreshAfter = await refresh();
+  check("POST /api/auth/refresh after logout (the cookie was cleared)", "401 invalid_refresh_token",
+    `${refreshAfter.status} ${refreshAfter.json?.code}`,
+    refreshAfter.status === 401 && refreshAfter.json.code === "invalid_refresh_token");
+  if (AUTH === "cookie") {
+    document.body.dataset.state = "logged-out"; // the test puts the refresh cookie of before the logout back
+    await replayed;
+    document.body.dataset.state = "running";
+    const replay = await refresh();
+    check("POST /api/auth/refresh with a copy of the refresh cookie from before logout", "401 invalid_refresh_token",
+      `${replay.status} ${replay.json?.code}`, replay.status === 401 && replay.json.code === "invalid_refresh_token");
+  }
+}
+
+// Cookie run: refresh with the cookie alone, use what it gave, and find the refresh token out of the page's reach.
+async function refreshFromThePage(loginToken, id) {
+  const refreshed = await refresh();
+  const fresh = refreshed.json?.token;
+  check("POST /api/auth/refresh with the cookie alone: a new access token", "200 a new token",
+    `${refreshed.status} ${typeof fresh === "string" && fresh !== loginToken ? "a new token" : String(fresh)}`,
+    refreshed.status === 200 && typeof fresh === "string" && fresh !== loginToken);
+  check("the refresh answer's refresh_token is null (the cookie is never answered in a body)", "null",
+    JSON.stringify(refreshed.json?.refresh_token), refreshed.json?.refresh_token === null);
+  check("document.cookie holds neither todo_refresh nor todo_auth (HttpOnly)", "neither",
+    document.cookie || "(empty)", !/(^|;\s*)todo_(refresh|auth)=/.test(document.cookie));
+  const withCookie = await call("GET", "/api/tasks");
+  check("GET /api/tasks with the refreshed access cookie", `200 [${id}]`,
+    `${withCookie.status} [${(withCookie.json?.tasks ?? []).map((task) => task.id)}]`,
+    withCookie.status === 200 && withCookie.json.tasks.length === 1 && withCookie.json.tasks[0].id === id);
+  const withToken = await timedFetch(API + "/api/tasks", { headers: { Authorization: `Bearer ${fresh}` } });
+  const listed = await withToken.json();
+  check("GET /api/tasks with the refreshed token as bearer (no cookie)", `200 [${id}]`,
+    `${withToken.status} [${(listed?.tasks ?? []).map((task) => task.id)}]`,
+    withToken.status === 200 && listed.tasks.length === 1 && listed.tasks[0].id === id);
+  const verified = await call("GET", "/api/auth/verify");
+  check("GET /api/auth/verify with the cookie: the refreshed token's expiry", refreshed.json?.expires_at,
+    verified.json?.expires_at, verified.status === 200 && verified.json.expires_at === refreshed.json?.expires_at);
 }
 
 run().then(() => finish(), finish);

@@ -5,7 +5,9 @@
 //
 // What it relies on, as a frontend does: create with a title only; response fields read as non-optional; the task
 // as read sent back with one field changed (PUT), a partial PUT, a partial PATCH; complete with and without a body;
-// the ETag as If-Match; both path styles; bearer and cookie sign-in.
+// the ETag as If-Match; both path styles; bearer and cookie sign-in; sessions: refresh from the HttpOnly cookie
+// (a browser: no body, the refresh token never in a body) or with the token in the body (a client that asked
+// for it at login), the sessions list, ending one session, every session, and a password change.
 
 import createClient, { type Client } from "openapi-fetch";
 import type { Readable, Writable } from "openapi-typescript-helpers";
@@ -17,6 +19,8 @@ export type Task = Readable<components["schemas"]["TaskPublic"]>;
 export type TaskPage = Readable<components["schemas"]["TasksPublic"]>;
 export type User = Readable<components["schemas"]["UserPublic"]>;
 export type Priority = components["schemas"]["Priority"];
+export type SignedIn = Readable<components["schemas"]["AuthResponse"]>;
+export type SignInSession = Readable<components["schemas"]["SessionPublic"]>;
 
 // What a request takes: Writable<> drops read-only-marked fields (none in these bodies).
 export type TaskDraft = Writable<components["schemas"]["TaskCreate"]>;
@@ -130,6 +134,136 @@ export async function verify(api: Api): Promise<User | null> {
   const expires: string = data.expires_at;
   check(Date.parse(expires) > Date.now(), "verify's expiry is in the future");
   return data.user;
+}
+
+// A client that is not a browser asks for the refresh token in the body (browsers get the HttpOnly cookie).
+export interface Device {
+  token: string;
+  refreshToken: string;
+}
+
+export async function logInForRefreshToken(api: Api, email: string, password: string): Promise<Device> {
+  const { data, error, response } = await api.POST("/api/auth/login", {
+    body: { email, password, refresh_token_in_body: true },
+  });
+  if (error !== undefined) {
+    throw new Error(`login: ${response.status} ${error.code}: ${error.detail}`);
+  }
+  const refreshToken: string | null = data.refresh_token;
+  check(refreshToken !== null, "a login that asked for it answers the refresh token in the body");
+  return { token: data.token, refreshToken };
+}
+
+// The answer of a refresh: a new access token, and the refresh token only when it came in the body.
+function refreshed(answer: SignedIn): Device | null {
+  const token: string = answer.token;
+  const expires: string = answer.expires_at;
+  check(Date.parse(expires) > Date.now(), "a refreshed token's expiry is in the future");
+  return answer.refresh_token === null ? null : { token, refreshToken: answer.refresh_token };
+}
+
+// A browser refreshes with the cookie alone: no body. Null when there is nothing to refresh (no cookie, or its
+// session ended): sign in again.
+export async function refreshFromCookie(api: Api): Promise<string | null> {
+  const { data, error, response } = await api.POST("/api/auth/refresh");
+  if (error !== undefined) {
+    check(response.status === 401, `refresh refuses with 401, got ${response.status}`);
+    const code: string = error.code;
+    check(["invalid_refresh_token", "refresh_token_reused"].includes(code), `a refresh 401 code: ${code}`);
+    return null;
+  }
+  check(refreshed(data) === null, "a refresh from the cookie never answers the refresh token in a body");
+  return data.token;
+}
+
+export async function refreshWithToken(api: Api, refreshToken: string): Promise<Device> {
+  const { data, error, response } = await api.POST("/api/auth/refresh", {
+    body: { refresh_token: refreshToken },
+  });
+  if (error !== undefined) {
+    throw new Error(`refresh: ${response.status} ${error.code}: ${error.detail}`);
+  }
+  const next = refreshed(data);
+  check(next !== null && next.refreshToken !== refreshToken, "a body refresh rotates the refresh token");
+  return next;
+}
+
+// The "signed-in devices" page of a frontend.
+export async function listSessions(api: Api): Promise<SignInSession[]> {
+  const { data, error, response } = await api.GET("/api/auth/sessions");
+  if (error !== undefined) {
+    throw new Error(`sessions: ${response.status} ${error.code}: ${error.detail}`);
+  }
+  return data.sessions;
+}
+
+export function describeSession(session: SignInSession): string {
+  const id: string = session.id;
+  const created: string = session.created_at;
+  const lastUsed: string = session.last_used_at;
+  const userAgent: string | null = session.user_agent;
+  const current: boolean = session.current;
+  return `${id.slice(0, 4)}… ${userAgent ?? "(unknown device)"}, since ${Date.parse(created)}, last used ${
+    Date.parse(lastUsed)
+  }${current ? " (this device)" : ""}`;
+}
+
+export async function endSession(api: Api, sessionId: string): Promise<boolean> {
+  const { error, response } = await api.DELETE("/api/auth/sessions/{session_id}", {
+    params: { path: { session_id: sessionId } },
+  });
+  if (error !== undefined) {
+    const code: string = error.code;
+    check(response.status === 404 && code === "session_not_found", `end session: ${response.status} ${code}`);
+    return false;
+  }
+  check(response.status === 204, "ending a session answers 204");
+  return true;
+}
+
+export async function logOutEverywhere(api: Api): Promise<void> {
+  const { data, error } = await api.POST("/api/auth/logout-all");
+  check(error === undefined && data.message.length > 0, "logout-all answers 200 with a message");
+}
+
+// True when changed; false when the current password was wrong (the form says so).
+export async function changePassword(api: Api, currentPassword: string, newPassword: string): Promise<boolean> {
+  const { data, error, response } = await api.PUT("/api/auth/password", {
+    body: { current_password: currentPassword, new_password: newPassword },
+  });
+  if (error !== undefined) {
+    const code: string = error.code;
+    check(response.status === 401 && code === "invalid_credentials", `password: ${response.status} ${code}`);
+    return false;
+  }
+  const message: string = data.message;
+  return message.length > 0;
+}
+
+// Sessions: a phone-style client refreshes with its body token; the first device lists the sessions, ends the
+// phone's, changes the password (ending the tablet's), then ends every session.
+export async function sessionsFlow(baseUrl: string, api: Api, email: string, password: string): Promise<string[]> {
+  const anonymous = apiClient(baseUrl);
+  check((await refreshFromCookie(anonymous)) === null, "no refresh cookie (not a browser): nothing to refresh");
+  const signedInPhone = await logInForRefreshToken(anonymous, email, password);
+  const phone = await refreshWithToken(anonymous, signedInPhone.refreshToken);
+  const tablet = await logInForRefreshToken(anonymous, email, password);
+  const listed = await listSessions(api);
+  check(listed.length === 3 && listed.filter((each) => each.current).length === 1, "3 sessions, one current");
+  const phoneApi = apiClient(baseUrl, phone.token);
+  const phoneSession = (await listSessions(phoneApi)).find((each) => each.current);
+  check(phoneSession !== undefined, "the phone's own session is marked current for it");
+  check(await endSession(api, phoneSession.id), "the phone's session ends");
+  check(!(await endSession(api, phoneSession.id)), "an ended session is a 404");
+  check((await verify(phoneApi)) === null, "the ended session's access token is refused");
+  check(!(await changePassword(api, `${password}-wrong`, "typescript-client-2")), "a wrong current password");
+  check(await changePassword(api, password, "typescript-client-2"), "the password changes");
+  check((await verify(apiClient(baseUrl, tablet.token))) === null, "a password change ends the other sessions");
+  const remaining = await listSessions(api);
+  check(remaining.length === 1 && remaining[0]?.current === true, "only this session remains");
+  await logOutEverywhere(api);
+  check((await verify(api)) === null, "after logout-all this token is refused too");
+  return [...listed, ...remaining].map(describeSession);
 }
 
 export async function logOut(api: Api): Promise<void> {
@@ -320,7 +454,7 @@ export async function userScopedFlow(api: Api, userId: string): Promise<string[]
   return [describeTask(task)];
 }
 
-// The whole walk: signup, verify, both task flows with the bearer token, login, logout, then 401.
+// The whole walk: signup, verify, both task flows with the bearer token, login, logout, then 401; sessions.
 export async function main(baseUrl: string): Promise<string[]> {
   const anonymous = apiClient(baseUrl);
   await health(anonymous);
@@ -336,8 +470,7 @@ export async function main(baseUrl: string): Promise<string[]> {
   await logOut(second);
   check((await verify(second)) === null, "a logged-out token is refused");
   check((await verify(anonymous)) === null, "no token is refused");
-  await logOut(api);
-  return seen;
+  return [...seen, ...(await sessionsFlow(baseUrl, api, email, password))];
 }
 
 // Run by the test as `node client.js BASE_URL`; only type-checked otherwise.

@@ -25,6 +25,8 @@ type Answers = Readable<
     | "ErrorBody"
     | "ValidationErrorBody"
     | "FieldError"
+    | "SessionPublic"
+    | "SessionsResponse"
   >
 >;
 type AnswersWithOptionalFields = {
@@ -56,12 +58,22 @@ export type Facts = [
   Expect<Equals<Answers["TaskPublic"]["due_date"], string | null>>,
   Expect<Equals<Answers["TaskPublic"]["priority"], "low" | "medium" | "high">>,
   Expect<Equals<Answers["UserPublic"]["name"], string | null>>,
+  // The refresh token is in the body only for clients that asked for it: always present, maybe null.
+  Expect<Equals<Answers["AuthResponse"]["refresh_token"], string | null>>,
+  Expect<
+    Equals<keyof Answers["SessionPublic"], "id" | "created_at" | "last_used_at" | "user_agent" | "current">
+  >,
+  Expect<Equals<Answers["SessionPublic"]["user_agent"], string | null>>,
+  Expect<Equals<Answers["SessionPublic"]["current"], boolean>>,
   // POST requires the title only; PUT and PATCH require nothing; complete's body requires its one field.
   Expect<Equals<RequiredKeys<Body<"TaskCreate">>, "title">>,
   Expect<Equals<RequiredKeys<Body<"TaskUpdate">>, never>>,
   Expect<Equals<RequiredKeys<Body<"TaskCompletion">>, "completed">>,
   Expect<Equals<RequiredKeys<Body<"SignupRequest">>, "email" | "password">>,
   Expect<Equals<RequiredKeys<Body<"LoginRequest">>, "email" | "password">>,
+  Expect<Equals<Body<"LoginRequest">["refresh_token_in_body"], boolean | undefined>>,
+  Expect<Equals<RequiredKeys<Body<"PasswordChangeRequest">>, "current_password" | "new_password">>,
+  Expect<Equals<RequiredKeys<Body<"RefreshRequest">>, never>>,
   // null only where the API takes it (it clears the field), never for title, completed, priority.
   Expect<Equals<Body<"TaskUpdate">["title"], string | undefined>>,
   Expect<Equals<Body<"TaskUpdate">["completed"], boolean | undefined>>,

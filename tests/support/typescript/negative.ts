@@ -4,7 +4,7 @@
 
 import type { components } from "todo-api-types";
 
-import { type Api, createTask, type Task, updateTask } from "./client";
+import { type Api, createTask, type SignedIn, type SignInSession, type Task, updateTask } from "./client";
 
 export async function refusedWrites(api: Api, task: Task): Promise<void> {
   const path = { task_id: task.id };
@@ -111,10 +111,43 @@ export async function refusedWrites(api: Api, task: Task): Promise<void> {
   await api.POST("/api/auth/signup", { body: { email: "a@example.com" } });
   // @ts-expect-error login needs an email
   await api.POST("/api/auth/login", { body: { password: "password123" } });
+  await api.POST("/api/auth/login", {
+    // @ts-expect-error refresh_token_in_body is a JSON boolean
+    body: { email: "a@example.com", password: "password123", refresh_token_in_body: "yes" },
+  });
+  // @ts-expect-error the refresh token is a string
+  await api.POST("/api/auth/refresh", { body: { refresh_token: 1 } });
+  // @ts-expect-error a password change needs the new password
+  await api.PUT("/api/auth/password", { body: { current_password: "password123" } });
+  // @ts-expect-error a password change needs the current password
+  await api.PUT("/api/auth/password", { body: { new_password: "password1234" } });
+  const change = { current_password: "password123", new_password: "password1234" };
+  // @ts-expect-error a password change is a PUT
+  await api.POST("/api/auth/password", { body: change });
+  // @ts-expect-error the new password is never null
+  await api.PUT("/api/auth/password", { body: { current_password: "password123", new_password: null } });
+  // @ts-expect-error ending a session needs its id
+  await api.DELETE("/api/auth/sessions/{session_id}", {});
+  // @ts-expect-error a session id is a string
+  await api.DELETE("/api/auth/sessions/{session_id}", { params: { path: { session_id: 1 } } });
+  // @ts-expect-error sessions are listed, not created
+  await api.POST("/api/auth/sessions");
   // @ts-expect-error no such operation
   await api.DELETE("/api/auth/verify");
   // @ts-expect-error no such path
   await api.GET("/api/task");
+}
+
+export function refusedSessionReads(signed: SignedIn, session: SignInSession): void {
+  // @ts-expect-error the refresh token is null unless the client asked for it in the body
+  const refreshToken: string = signed.refresh_token;
+  // @ts-expect-error the user agent may be null
+  const userAgent: string = session.user_agent;
+  // @ts-expect-error no such field (it is last_used_at)
+  const lastSeen: unknown = session.last_seen;
+  // @ts-expect-error current is a boolean
+  const current: string = session.current;
+  void [refreshToken, userAgent, lastSeen, current];
 }
 
 export function refusedReads(task: Task): void {

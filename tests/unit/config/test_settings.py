@@ -27,7 +27,7 @@ def test_local_run_needs_no_settings(tmp_path: Path) -> None:
     assert settings.database_url == f"sqlite:///{(tmp_path / 'todo.db').resolve()}"
     assert len(settings.better_auth_secret.encode()) >= 32
     assert settings.frontend_origins == ("http://localhost:3000",)
-    assert settings.jwt_expires_minutes == 1440
+    assert settings.jwt_expires_minutes == 15
 
 
 def test_local_dev_secret_is_generated_once_and_kept_private(tmp_path: Path) -> None:

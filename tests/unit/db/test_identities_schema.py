@@ -145,7 +145,7 @@ def test_existing_accounts_get_their_identity_and_keep_their_tasks(kind: str, tm
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
 def test_downgrade_refuses_while_an_email_has_two_accounts(kind: str, tmp_path: Path) -> None:
     with _database(kind, tmp_path) as url, _engine(url) as engine:
-        migrate(url)
+        migrate(url, "0004")
         for user_id, issuer, password_hash in (
             (LOCAL_ID, LOCAL_ISSUER, "$2b$04$hash"),
             (BA_ID, BETTER_AUTH, None),
