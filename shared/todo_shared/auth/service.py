@@ -1,4 +1,5 @@
-"""The account sequences: sign up, log in, log out (the design is in docs/adr/0007-login-throttling.md).
+"""The account sequences: sign up and log in, each opening a session (throttling: docs/adr/0007-login-throttling.md;
+the session sequences are in ``session_service``).
 
 Only the auth function imports this module: it loads bcrypt, which the tasks function must not pay for.
 """
