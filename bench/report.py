@@ -427,11 +427,12 @@ def profile_section(inputs: Inputs) -> list[str]:
     ]
 
 
-def warm_section(inputs: Inputs) -> list[str]:
+def warm_rows(inputs: Inputs, warm: dict[tuple[str, str], WarmSamples]) -> list[Sequence[str]]:
+    """The warm table's rows (one per subject and call) from one network's measurements."""
     rows: list[Sequence[str]] = []
     for subject in inputs.subjects:
         for call in subject.calls:
-            data = inputs.warm[(subject.key, call.name)]
+            data = warm[(subject.key, call.name)]
             rows.append(
                 [
                     subject.label,
@@ -443,6 +444,11 @@ def warm_section(inputs: Inputs) -> list[str]:
                     stats.median_p99(data.round_trips, 0),
                 ]
             )
+    return rows
+
+
+def warm_section(inputs: Inputs) -> list[str]:
+    rows = warm_rows(inputs, inputs.warm)
     return [
         "## Warm invocations through the handler, ms, median / p99",
         "",
@@ -491,21 +497,7 @@ def network_section(inputs: Inputs) -> list[str]:
             continue
         warm = inputs.network_warm[item.name]
         cold = inputs.network_cold[item.name]
-        rows: list[Sequence[str]] = []
-        for subject in inputs.subjects:
-            for call in subject.calls:
-                data = warm[(subject.key, call.name)]
-                rows.append(
-                    [
-                        subject.label,
-                        f"`{call.name}`",
-                        str(len(data.total)),
-                        stats.median_p99(data.total, 3),
-                        stats.median_p99(data.database, 3),
-                        stats.median_p99(data.not_database, 3),
-                        stats.median_p99(data.round_trips, 0),
-                    ]
-                )
+        rows = warm_rows(inputs, warm)
         listing = warm[("tasks", "GET /api/tasks")]
         ratios = []
         for key in ("floor", "straightforward"):
