@@ -173,8 +173,8 @@ def server_versions(database: str) -> tuple[str, str]:
     return postgresql, (output.splitlines() or ["unknown"])[0]
 
 
-def start_moto(database_urls: dict[str, str]) -> tuple[Any, dict[str, dict[str, str]]]:
-    """moto answering Secrets Manager and SSM; one database URL secret per network, and each one's settings."""
+def moto_server() -> tuple[Any, dict[str, str]]:
+    """A local moto server (Secrets Manager, SSM, …) and the boto3 client options that reach it."""
     from moto.server import ThreadedMotoServer
 
     # The server's request log would bury the progress lines.
@@ -182,15 +182,21 @@ def start_moto(database_urls: dict[str, str]) -> tuple[Any, dict[str, dict[str, 
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
-    import boto3
-
-    endpoint = f"http://127.0.0.1:{port}"
     options = {
-        "endpoint_url": endpoint,
+        "endpoint_url": f"http://127.0.0.1:{port}",
         "region_name": REGION,
         "aws_access_key_id": "bench",
         "aws_secret_access_key": "bench",
     }
+    return server, options
+
+
+def start_moto(database_urls: dict[str, str]) -> tuple[Any, dict[str, dict[str, str]]]:
+    """moto answering Secrets Manager and SSM; one database URL secret per network, and each one's settings."""
+    import boto3
+
+    server, options = moto_server()
+    endpoint = options["endpoint_url"]
     secrets = boto3.client("secretsmanager", **options)
     arns = {
         name: secrets.create_secret(Name=f"bench/db-{name}", SecretString=url)["ARN"]

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import statistics
 import subprocess
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import boto3
 
-from devtools.net import free_port
+from bench.run import moto_server
 from devtools.secrets_extension_standin import extension_standin
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,19 +67,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15)
     rounds = parser.parse_args().rounds
 
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    options = {
-        "endpoint_url": endpoint,
-        "region_name": REGION,
-        "aws_access_key_id": "bench",
-        "aws_secret_access_key": "bench",
-    }
+    server, options = moto_server()
+    endpoint = options["endpoint_url"]
     secretsmanager = boto3.client("secretsmanager", **options)
     ssm = boto3.client("ssm", **options)
     arn = secretsmanager.create_secret(Name="bench/db", SecretString=DATABASE_URL)["ARN"]
