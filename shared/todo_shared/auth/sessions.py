@@ -50,6 +50,11 @@ class Renewed:
     refresh_token: str
 
 
+def _plausible(raw_token: str) -> bool:
+    """Could be one of ours: not empty, ASCII, not much longer than ``token_urlsafe(32)``."""
+    return bool(raw_token) and len(raw_token) <= MAX_REFRESH_TOKEN_LENGTH and raw_token.isascii()
+
+
 def digest(raw_token: str) -> str:
     return hashlib.sha256(raw_token.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -119,7 +124,7 @@ def renew(session: Session, *, raw_token: str, lifetime: SessionLifetime, now: d
     Raises ``InvalidRefreshToken`` (unknown, or the session is over) or ``RefreshTokenReused`` (after
     ending the session; the caller commits before answering, so the ending holds).
     """
-    if not raw_token or len(raw_token) > MAX_REFRESH_TOKEN_LENGTH or not raw_token.isascii():
+    if not _plausible(raw_token):
         raise InvalidRefreshToken("malformed_refresh_token")
     token_hash = digest(raw_token)
     statement = (
@@ -239,7 +244,7 @@ def prune_expired(session: Session, now: datetime, batch: int = PRUNE_BATCH) -> 
 
 def session_of_refresh_token(session: Session, raw_token: str) -> str | None:
     """The session a refresh token belongs to (used or not), or None."""
-    if not raw_token or len(raw_token) > MAX_REFRESH_TOKEN_LENGTH or not raw_token.isascii():
+    if not _plausible(raw_token):
         return None
     return session.exec(
         select(RefreshToken.session_id).where(col(RefreshToken.token_hash) == digest(raw_token))
