@@ -171,7 +171,9 @@ def test_extension_not_running_is_one_line_at_once() -> None:
 
 @pytest.mark.parametrize("behaviour", ["silent", "trickle"])
 def test_extension_that_hangs_or_trickles_gives_up_at_the_deadline(behaviour: str) -> None:
-    with unresponsive_endpoint(behaviour, hold_seconds=3.0) as origin:  # type: ignore[arg-type]
+    # The server holds far longer than ten times the deadline, so the bound below tells giving up at the
+    # deadline from waiting for the server, without asserting a time tighter than ten times the expected one.
+    with unresponsive_endpoint(behaviour, hold_seconds=30.0) as origin:  # type: ignore[arg-type]
         port = int(origin.rsplit(":", 1)[1])
         started = time.monotonic()
         with pytest.raises(SecretStoreError) as caught:
@@ -182,7 +184,7 @@ def test_extension_that_hangs_or_trickles_gives_up_at_the_deadline(behaviour: st
                 deadline_seconds=0.5,
             )
         elapsed = time.monotonic() - started
-    assert 0.4 < elapsed < 1.5
+    assert 0.4 < elapsed < 5.0
     assert str(caught.value) == (
         "could not read 'ssm:/todo/auth-secret' "
         f"(TimeoutError: no answer from the extension on localhost:{port} within 0.5 s)"
