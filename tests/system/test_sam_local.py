@@ -147,6 +147,15 @@ def run(name: str, *extra: str, show: bool = True, **values: str) -> subprocess.
     return completed
 
 
+def _lambda_containers() -> list[str]:
+    return subprocess.run(
+        ["docker", "ps", "-aq", "--filter", "label=sam.cli.container.type=lambda"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+
+
 @dataclass(frozen=True, slots=True)
 class Stack:
     image: str
@@ -315,12 +324,11 @@ def api(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(10)
-        left = subprocess.run(
-            ["docker", "ps", "-aq", "--filter", "label=sam.cli.container.type=lambda"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
+        # SAM removes its containers as it exits, and Docker may still list one whose removal is under way:
+        # wait for them to go (a container still there after 30 s was left behind).
+        gone_by = time.monotonic() + 30
+        while (left := _lambda_containers()) and time.monotonic() < gone_by:
+            time.sleep(0.5)
         if left:
             subprocess.run(["docker", "rm", "-f", *left], capture_output=True, check=False)
         # An error of this teardown fails the run: stopping sam local must stop its containers.
