@@ -18,7 +18,7 @@ from sqlmodel import Session
 from todo_shared import lifecycle
 from todo_shared.config.database_url import parse_database_url
 from todo_shared.config.settings import get_settings
-from todo_shared.db.pg8000_driver import dbapi_module
+from todo_shared.db.pg8000_driver import KEPT_DRIVER, dbapi_module
 
 
 @cache
@@ -50,8 +50,8 @@ def build_engine(
 ) -> Engine:
     """Create an engine for ``database_url``.
 
-    PostgreSQL: a small pool of kept connections, checked with a ping before each checkout (a frozen
-    Lambda or a suspended Neon compute leaves dead sockets). Measured against a connection per request
+    PostgreSQL: a small pool of kept connections, checked at each checkout (a frozen Lambda or a suspended
+    Neon compute leaves dead sockets), with a ping only when in doubt (docs/adr/0033-round-trips-at-the-floor.md). Measured against a connection per request
     in docs/database.md. Statements always run inside transactions: pg8000 in autocommit through
     PgBouncer's transaction mode can send parse and execute to different server connections.
     ``keep_connections=False`` opens a connection per checkout (one-off commands such as migrations).
@@ -78,7 +78,7 @@ def build_engine(
             hide_parameters=True,
         )
     engine = create_engine(
-        target.url,
+        target.url.set(drivername=KEPT_DRIVER),
         module=dbapi_module(),
         connect_args=connect_args,
         # Errors are logged with their statement: never with its values (emails, password hashes).

@@ -7,7 +7,13 @@ import types
 from functools import cache
 from typing import Any
 
+from sqlalchemy.dialects import registry
+
 from todo_shared.thirdparty import pg8000 as pg8000_internals
+
+# The kept pool's driver name: pg8000 with the ping of todo_shared.db.pg8000_dialect (imported on first use).
+KEPT_DRIVER = "postgresql+pg8000_kept"
+registry.register("postgresql.pg8000_kept", "todo_shared.db.pg8000_dialect", "KeptConnectionDialect")
 
 # --- pg8000 with socket failures reported as DBAPI errors ---------------------------------------------------
 #

@@ -1,13 +1,21 @@
 """pg8000's private names, in one place: a connection with one network round trip per statement.
 
-Pinned: pg8000 1.31.6. Relies on the names in ``RELIED_ON`` and on a connection's ``_sock`` attribute (checked by a test that also fails when the
-installed version is not ``PINNED_VERSION``); the reasons are in docs/adr/0005-pg8000-pipelining.md.
+Pinned: pg8000 1.31.6. Relies on the names in ``RELIED_ON`` and on a connection's ``_sock``, ``_usock`` and
+``_transaction_status`` attributes (checked by a test that also fails when the installed version is not
+``PINNED_VERSION``); the reasons are in docs/adr/0005-pg8000-pipelining.md.
 
 pg8000 sends a statement with parameters as Parse+Sync, Describe+Sync, then Bind+Execute+Sync, waiting for the
 server after each: three round trips. ``PipelinedConnection`` sends Parse, Bind, Describe (portal), Execute
 and Sync in one flight, as libpq's ``PQexecParams`` does; the answers arrive in the order pg8000's message loop
 already handles, and an error at any step makes the server skip to the Sync, so errors are as before. The whole
 exchange stays inside one Sync, which is safe through PgBouncer's transaction mode. COPY keeps pg8000's path.
+
+Two more round trips are saved per request. A transaction's ``BEGIN`` is held back and sent in the flight of
+its first statement (a transaction that runs none sends nothing). A ``ROLLBACK`` is sent without waiting: its
+answer is read before the connection is next used, by when it has arrived (what a request left open ends at
+once on the server, so no PgBouncer server connection stays held). ``COMMIT`` still waits: a write is only
+answered once it is known to hold. ``known_alive`` tells, without a round trip, whether the kept connection
+answered recently and no close or error from the server has arrived since.
 
 It also remembers pg8000's ``%s`` → ``$1`` translation per statement (pg8000 rescans each statement in Python),
 and reads timestamps with ``datetime.fromisoformat`` (pg8000's ``strptime`` is ~50× slower); what that cannot
@@ -16,6 +24,9 @@ read (``infinity``, BC or 5-digit years) still goes to pg8000's parser.
 
 from __future__ import annotations
 
+import select
+import ssl
+import time
 from collections.abc import Callable
 from datetime import date, datetime
 from functools import lru_cache
@@ -42,6 +53,11 @@ RELIED_ON = (
     "pg8000.legacy.Connection._send_message",
     "pg8000.legacy.Connection.handle_messages",
     "pg8000.legacy.Connection.execute_unnamed",
+    "pg8000.legacy.Connection.execute_simple",
+    "pg8000.legacy.Connection.send_QUERY",
+    "pg8000.legacy.Connection.commit",
+    "pg8000.legacy.Connection.rollback",
+    "pg8000.legacy.Connection._in_transaction",
     "pg8000.converters.timestamptz_in",
     "pg8000.converters.timestamp_in",
     "pg8000.converters.date_in",
@@ -102,23 +118,126 @@ def install_statement_cache() -> None:
 
 
 class PipelinedConnection(legacy.Connection):  # type: ignore[misc]  # pg8000 ships no type hints
+    # pg8000's cursor opens each transaction with exactly this statement (legacy.Cursor.execute).
+    BEGIN_STATEMENT = "begin transaction"
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._begin_pending = False
+        self._unread_reply: Context | None = None
+        self._reading_earlier_reply = False
+        self._answered_at = (time.monotonic(), time.time())
         super().__init__(*args, **kwargs)
         for oid, read in FAST_READERS.items():
             self.register_in_adapter(oid, read)
 
+    # --- reading what was sent earlier ---------------------------------------------------------------------
+
+    @property
+    def reading_earlier_reply(self) -> bool:
+        """True while the answer to a ROLLBACK sent at the end of the previous use is being read."""
+        return self._reading_earlier_reply
+
+    def _read_unread_reply(self) -> None:
+        context, self._unread_reply = self._unread_reply, None
+        if context is not None:
+            self._reading_earlier_reply = True
+            try:
+                self.handle_messages(context)
+            finally:
+                self._reading_earlier_reply = False
+
+    def handle_messages(self, context: Context) -> None:
+        super().handle_messages(context)
+        self._answered_at = (time.monotonic(), time.time())
+
+    @property
+    def _in_transaction(self) -> bool:
+        if self._unread_reply is not None:
+            self._read_unread_reply()
+        in_transaction: bool = legacy.Connection._in_transaction.fget(self)
+        return in_transaction
+
+    # --- statements ----------------------------------------------------------------------------------------
+
+    def execute_simple(self, statement: str) -> Context:
+        self._read_unread_reply()
+        if statement == self.BEGIN_STATEMENT and not self._in_transaction:
+            self._begin_pending = True
+            return Context(statement)
+        if self._begin_pending:
+            # One simple query holding both: one answer, in one round trip.
+            self._begin_pending = False
+            statement = f"{self.BEGIN_STATEMENT};{statement}"
+        context: Context = super().execute_simple(statement)
+        return context
+
     def execute_unnamed(self, statement: str, vals: Any = (), oids: Any = (), stream: Any = None) -> Context:
+        self._read_unread_reply()
         if stream is not None:
+            self._send_pending_begin()
             return super().execute_unnamed(statement, vals=vals, oids=oids, stream=stream)
+        params = make_params(self.py_types, vals)
         context = Context(statement, stream=None)
+        if self._begin_pending:
+            self._begin_pending = False
+            self.send_PARSE(NULL_BYTE, self.BEGIN_STATEMENT, ())
+            self.send_BIND(NULL_BYTE, ())
+            self.send_EXECUTE()
         self.send_PARSE(NULL_BYTE, statement, oids)
-        self.send_BIND(NULL_BYTE, make_params(self.py_types, vals))
+        self.send_BIND(NULL_BYTE, params)
         self._send_message(DESCRIBE, PORTAL + NULL_BYTE)
         self.send_EXECUTE()
         _write(self._sock, SYNC_MSG)
         _flush(self._sock)
         self.handle_messages(context)
         return context
+
+    def _send_pending_begin(self) -> None:
+        if self._begin_pending:
+            self._begin_pending = False
+            super().execute_simple(self.BEGIN_STATEMENT)
+
+    def commit(self) -> None:
+        self._read_unread_reply()
+        if self._begin_pending:  # nothing ran: nothing to commit
+            self._begin_pending = False
+            return
+        super().commit()
+
+    def rollback(self) -> None:
+        if self._unread_reply is not None:  # the last thing sent was a ROLLBACK: nothing is open
+            return
+        if self._begin_pending:
+            self._begin_pending = False
+            return
+        if not self._in_transaction:
+            return
+        self.send_QUERY("rollback")
+        _flush(self._sock)
+        self._unread_reply = Context("rollback")
+
+    # --- liveness ------------------------------------------------------------------------------------------
+
+    def known_alive(self, *, max_idle_seconds: float) -> bool:
+        """True when the server answered within ``max_idle_seconds`` and nothing has arrived since: no close,
+        no error. Costs no round trip (it reads only an answer already under way); False means "ping it".
+
+        Both clocks count the idle time: the wall clock also moves while a frozen sandbox's monotonic clock
+        may not.
+        """
+        self._read_unread_reply()
+        monotonic_at, wall_at = self._answered_at
+        if max(time.monotonic() - monotonic_at, time.time() - wall_at) > max_idle_seconds:
+            return False
+        raw_socket = self._usock
+        if raw_socket is None:
+            return False
+        if isinstance(raw_socket, ssl.SSLSocket) and raw_socket.pending():
+            return False
+        poller = select.poll()
+        poller.register(raw_socket, select.POLLIN | select.POLLPRI)
+        # Readable means the server closed the connection or said something unasked (an error before closing).
+        return not poller.poll(0)
 
 
 def socket_stream(connection: Any) -> Any:

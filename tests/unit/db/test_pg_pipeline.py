@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime
-from typing import Any
 
 import pg8000.converters
 import pg8000.core
@@ -13,6 +12,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 from tests.support.app_state import Backend
+from tests.support.round_trips import RoundTrips, counting_round_trips
 from todo_shared.db.engine import build_engine
 from todo_shared.thirdparty.pg8000 import PipelinedConnection
 
@@ -30,16 +30,9 @@ def engine(database: Backend) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def round_trips(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    counter = [0]
-    original = pg8000.core.CoreConnection.handle_messages
-
-    def counted(self: Any, context: Any) -> Any:
-        counter[0] += 1
-        return original(self, context)
-
-    monkeypatch.setattr(pg8000.core.CoreConnection, "handle_messages", counted)
-    return counter
+def round_trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[RoundTrips]:
+    with counting_round_trips(monkeypatch) as counter:
+        yield counter
 
 
 def test_the_engine_uses_the_pipelined_connection(engine: Engine) -> None:
@@ -49,17 +42,17 @@ def test_the_engine_uses_the_pipelined_connection(engine: Engine) -> None:
 
 
 def test_a_parameterised_statement_and_commit_take_one_round_trip_each(
-    engine: Engine, round_trips: list[int]
+    engine: Engine, round_trips: RoundTrips
 ) -> None:
     with engine.connect() as connection:  # opens the pooled connection
         connection.execute(text("SELECT 1"))
         connection.commit()
-    with engine.connect() as connection:  # the pre-ping at checkout: BEGIN, SELECT 1
-        round_trips[0] = 0
+    with engine.connect() as connection:  # answered a moment ago: no ping at checkout
+        round_trips.count = 0
         value = connection.execute(text("SELECT CAST(:a AS integer) + 1"), {"a": 41}).scalar()
-        assert round_trips[0] == 1
+        assert round_trips.count == 1
         connection.commit()
-        assert round_trips[0] == 2
+        assert round_trips.count == 2
     assert value == 42
 
 

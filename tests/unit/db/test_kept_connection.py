@@ -1,0 +1,154 @@
+"""The kept connection's saved round trips: BEGIN sent with the first statement, ROLLBACK not waited for, and a
+ping only when the connection may be dead. Each keeps what it saves a round trip on: the same transactions."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import ProgrammingError
+
+from tests.support.app_state import Backend
+from tests.support.round_trips import RoundTrips, counting_round_trips
+from todo_shared.db import pg8000_dialect
+from todo_shared.db.engine import build_engine
+
+pytestmark = [
+    pytest.mark.reliability,
+    pytest.mark.parametrize("database", ["postgres", "pgbouncer"], indirect=True),
+]
+
+
+@pytest.fixture
+def engine(database: Backend) -> Iterator[Engine]:
+    engine = build_engine(database.url)
+    with engine.connect() as connection:  # opens the kept connection: later checkouts reuse it
+        connection.execute(text("SELECT 1"))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def direct(database: Backend) -> Iterator[Engine]:
+    """PostgreSQL itself, behind the engine's back."""
+    engine = build_engine(database.direct_url, keep_connections=False)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def round_trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[RoundTrips]:
+    with counting_round_trips(monkeypatch) as counter:
+        yield counter
+
+
+def test_a_transaction_that_runs_nothing_sends_nothing(engine: Engine, round_trips: RoundTrips) -> None:
+    with engine.connect() as connection:
+        connection.commit()
+    with engine.connect():
+        pass
+    assert round_trips.count == 0
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["SELECT txid_current()", "SELECT txid_current() + CAST(:zero AS bigint)"],
+    ids=["simple", "params"],
+)
+def test_the_first_statement_carries_begin_in_its_round_trip(
+    engine: Engine, round_trips: RoundTrips, statement: str
+) -> None:
+    with engine.connect() as connection:
+        first = connection.execute(text(statement), {"zero": 0}).scalar_one()
+        assert round_trips.count == 1
+        second = connection.execute(text("SELECT txid_current()")).scalar_one()
+        connection.rollback()
+    assert first == second  # one transaction: BEGIN ran before the first statement
+
+
+def test_a_rollback_is_not_waited_for_and_still_undoes_the_write(
+    engine: Engine, direct: Engine, round_trips: RoundTrips
+) -> None:
+    with direct.connect() as setup:
+        setup.execute(text("CREATE TABLE IF NOT EXISTS kept_rollback (v text)"))
+        setup.execute(text("TRUNCATE kept_rollback"))
+        setup.commit()
+    with engine.connect() as connection:
+        connection.execute(text("INSERT INTO kept_rollback VALUES (:v)"), {"v": "undone"})
+        written = round_trips.count
+        connection.rollback()
+        assert round_trips.count == written  # sent, not waited for
+        # The next statement first reads the rollback's answer, which has arrived meanwhile.
+        assert connection.execute(text("SELECT count(*) FROM kept_rollback")).scalar_one() == 0
+    with direct.connect() as check:
+        assert check.execute(text("SELECT count(*) FROM kept_rollback")).scalar_one() == 0
+
+
+def test_a_rollback_left_unread_ends_the_transaction_on_the_server(engine: Engine, direct: Engine) -> None:
+    """The server is idle, not "idle in transaction": nothing holds a PgBouncer server connection."""
+    with engine.connect() as connection:
+        pid = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    deadline = time.monotonic() + 10
+    state = None
+    while time.monotonic() < deadline:
+        with direct.connect() as check:
+            state = check.execute(
+                text("SELECT state FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
+            ).scalar_one_or_none()
+        if state != "idle in transaction":
+            break
+        time.sleep(0.05)
+    assert state in ("idle", None)  # None: PgBouncer closed that server connection since
+
+
+def test_an_error_in_the_first_statement_fails_its_transaction_as_before(engine: Engine) -> None:
+    with engine.connect() as connection:
+        with pytest.raises(ProgrammingError, match="no_such_table"):
+            connection.execute(text("SELECT * FROM no_such_table WHERE 1 = :one"), {"one": 1})
+        connection.rollback()
+        assert connection.execute(text("SELECT 1")).scalar_one() == 1
+
+
+def test_a_connection_used_a_moment_ago_is_not_pinged(engine: Engine, round_trips: RoundTrips) -> None:
+    with engine.connect() as connection:
+        assert round_trips.count == 0
+        connection.execute(text("SELECT 1"))
+    assert round_trips.count == 1
+
+
+def test_a_connection_idle_past_the_limit_is_pinged(
+    engine: Engine, round_trips: RoundTrips, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pg8000_dialect, "PING_AFTER_IDLE_SECONDS", 0.0)
+    time.sleep(0.01)
+    with engine.connect():
+        assert round_trips.count == 1
+
+
+def test_a_connection_the_server_closed_is_replaced_at_checkout(
+    engine: Engine, direct: Engine, database: Backend, request: pytest.FixtureRequest
+) -> None:
+    """The server's close makes the socket readable: the connection is pinged, found dead and replaced
+    within the same checkout, long before the idle limit."""
+    with engine.connect() as connection:
+        before = connection.connection.dbapi_connection
+        pid = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        connection.rollback()
+    assert before is not None
+    if database.name == "pgbouncer":
+        request.getfixturevalue("pgbouncer").restart()  # PgBouncer itself closes its clients' connections
+    else:
+        with direct.connect() as killer:
+            assert killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
+    deadline = time.monotonic() + 10
+    while before.known_alive(max_idle_seconds=60) and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the close reaches the kept socket
+    assert not before.known_alive(max_idle_seconds=60)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT 1")).scalar_one() == 1
+        after = connection.connection.dbapi_connection
+    assert after is not before
+    assert after is not None
+    assert after.known_alive(max_idle_seconds=60)
