@@ -1,13 +1,17 @@
 """Runs inside a fresh, isolated interpreter (``python -I -S``): what a Lambda container does.
 
 argv: the kit's context.py, function dir, layer python dir, runtime dir (devtools/lambda_kit/isolated.py),
-then mode (cold|warm), spec file, result file, spawned-at (the parent's ``time.monotonic()`` just before it
+then mode (cold|restore|warm), spec file, result file, spawned-at (the parent's ``time.monotonic()`` just before it
 started this process), and in warm mode the file descriptor to answer on.
 
 The spec file holds the routes: ``{"routes": [{"name", "event", "status", "list_length"}]}``; the first one
 is the cold-start request.
 
 - cold: imports ``app``, answers the first route once, writes the timings to the result file and exits.
+- restore: a SnapStart restore, emulated: imports ``app`` (init) and runs the before-snapshot hook; then,
+  timed as ``first_request_ms``, the after-restore hook and the first route (settings, secrets and the
+  database connection are read afresh, as after a restore). What Lambda itself does to restore the memory
+  is not part of it.
 - warm: the same, then calls every route once more (the first call may open the connection, fill caches),
   answers ``ready`` and serves batches: each line on stdin is ``{route name: invocations}``; the routes run
   interleaved (one invocation of each in turn) and the samples come back as one JSON line. ``{"profile": n}``
@@ -69,13 +73,21 @@ if mode == "warm":
             return original(self, context)
         finally:
             Database.seconds += time.perf_counter() - entered
-            Database.round_trips += 1
+            # The answer to a ROLLBACK sent as the previous request ended is read, not waited for.
+            if not getattr(self, "reading_earlier_reply", False):
+                Database.round_trips += 1
 
     pg8000.core.CoreConnection.handle_messages = counted
 
 import app  # type: ignore[import-not-found]  # noqa: E402  (the function under test, put on sys.path above)
 
 imported = time.monotonic()
+if mode == "restore":
+    from todo_shared.runtime import snapstart
+
+    snapstart.before_snapshot()
+    imported = time.monotonic()
+    snapstart.after_restore()
 first = app.handler(json.loads(payloads[routes[0]["name"]]), invocation_context)
 answered = time.monotonic()
 

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-Mode = Literal["compiled", "fresh"]
+# compiled / fresh: how the code directories are prepared (bytecode written, or read-only as built); restore:
+# the compiled copies, started as after a SnapStart restore (bench/coldstart_worker.py).
+Mode = Literal["compiled", "fresh", "restore"]
 # bcrypt costs timed beside the chosen one, to show what one step up or down costs, and samples of each.
 BCRYPT_COSTS = (10, 11, 12, 13)
 BCRYPT_SAMPLES = 3

@@ -40,7 +40,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -446,7 +446,7 @@ def run_cold(
                     case.code_dir,
                     case.layer,
                     case.runtime,
-                    "cold",
+                    "restore" if case.mode == "restore" else "cold",
                     str(spec),
                     result.name,
                     repr(spawned),
@@ -594,6 +594,8 @@ def cold_cases(work: Path, built: Path, runtime: Path, targets: list[Subject]) -
                 fresh_runtime,
             )
         )
+    tasks = next(case for case in cases if case.subject.key == "tasks" and case.mode == "compiled")
+    cases.append(replace(tasks, mode="restore"))
     straightforward = next(subject for subject in targets if subject.key == "straightforward")
     cases.append(
         ColdCase(

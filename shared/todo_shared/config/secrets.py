@@ -102,6 +102,14 @@ def _error_kind(error: BaseException) -> str:
     return type(innermost).__name__
 
 
+def reader_modules() -> tuple[Any, Any]:
+    """Powertools Parameters and botocore's ``Config``: what a read imports (boto3 with them), no client."""
+    from aws_lambda_powertools.utilities import parameters
+    from botocore.config import Config
+
+    return parameters, Config
+
+
 _providers: dict[str, Any] = {}
 _providers_lock = threading.Lock()
 
@@ -112,10 +120,8 @@ def _provider(store: str) -> Any:
     with _providers_lock:
         provider = _providers.get(store)
         if provider is None:
-            from aws_lambda_powertools.utilities import parameters
-            from botocore.config import Config
-
-            config = Config(
+            parameters, config_class = reader_modules()
+            config = config_class(
                 connect_timeout=AWS_CONNECT_TIMEOUT_SECONDS,
                 read_timeout=AWS_READ_TIMEOUT_SECONDS,
                 retries={"max_attempts": AWS_MAX_ATTEMPTS, "mode": "standard"},

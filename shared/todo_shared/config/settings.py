@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+from todo_shared import lifecycle
 from todo_shared.config.database_url import DatabaseUrlError, parse_database_url
 from todo_shared.errors import ConfigurationError
 
@@ -327,3 +328,13 @@ def get_settings() -> Settings:
     if (env.get("ENVIRONMENT") or _default_environment(env)) == "local":
         env = local_environ()
     return load_settings(env)
+
+
+def _load_secret_readers() -> None:
+    """Before a SnapStart snapshot: the modules reading a secret needs (both readers), never a client."""
+    from todo_shared.config import secrets, secrets_extension  # noqa: F401  (secrets_extension: loaded)
+
+    secrets.reader_modules()
+
+
+lifecycle.on_prepare_snapshot(_load_secret_readers)

@@ -113,6 +113,15 @@ def reset_engine() -> None:
 lifecycle.on_drop_connections(reset_engine)
 
 
+def _load_driver() -> None:
+    """Before a SnapStart snapshot: pg8000 and the dialect the first engine loads; no engine, no connection."""
+    dbapi_module()
+    import todo_shared.db.pg8000_dialect  # noqa: F401  (loaded: SQLAlchemy's registry finds it imported)
+
+
+lifecycle.on_prepare_snapshot(_load_driver)
+
+
 def session_scope() -> Iterator[Session]:
     """One short session per request; rolled back if the request failed half-way."""
     with Session(get_engine(), expire_on_commit=False) as session:

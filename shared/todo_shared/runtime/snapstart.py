@@ -9,8 +9,9 @@ every new container from that snapshot. Two things must not be copied into it:
   so it is reseeded after restore. ``secrets``, ``os.urandom`` and ``uuid.uuid4`` (token ids, user ids)
   read the kernel on each call and need nothing.
 
-Nothing else is cached before the first request (settings and secrets are read lazily), so the snapshot
-holds no secret either. The hook library ships only with Lambda's managed Python runtimes; elsewhere
+Before the snapshot the modules a first request would import are loaded (the secret readers, the database
+driver: ``lifecycle.on_prepare_snapshot``), never a client or a connection. Settings and secrets are read
+lazily, at the first request after the restore, so the snapshot holds no secret either. The hook library ships only with Lambda's managed Python runtimes; elsewhere
 registration is a no-op.
 """
 
@@ -22,6 +23,7 @@ from todo_shared import lifecycle
 
 
 def before_snapshot() -> None:
+    lifecycle.prepare_snapshot()
     lifecycle.drop_connections()
 
 

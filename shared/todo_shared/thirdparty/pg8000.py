@@ -34,6 +34,7 @@ from typing import Any
 
 from pg8000 import converters, legacy
 from pg8000.core import DESCRIBE, NULL_BYTE, PORTAL, SYNC_MSG, Context, _flush, _write, make_params
+from pg8000.exceptions import Error
 
 PINNED_VERSION = "1.31.6"
 # What this module relies on beyond pg8000's documented API (tests/unit/test_thirdparty.py checks each).
@@ -225,7 +226,10 @@ class PipelinedConnection(legacy.Connection):  # type: ignore[misc]  # pg8000 sh
         Both clocks count the idle time: the wall clock also moves while a frozen sandbox's monotonic clock
         may not.
         """
-        self._read_unread_reply()
+        try:
+            self._read_unread_reply()
+        except Error:  # the connection broke before that answer came: the ping will say so
+            return False
         monotonic_at, wall_at = self._answered_at
         if max(time.monotonic() - monotonic_at, time.time() - wall_at) > max_idle_seconds:
             return False

@@ -68,13 +68,21 @@ def test_the_first_statement_carries_begin_in_its_round_trip(
     assert first == second  # one transaction: BEGIN ran before the first statement
 
 
-def test_a_rollback_is_not_waited_for_and_still_undoes_the_write(
-    engine: Engine, direct: Engine, round_trips: RoundTrips
-) -> None:
+@pytest.fixture
+def scratch_table(direct: Engine) -> Iterator[str]:
+    """A table of its own, dropped afterwards (the database's schema is checked against the models)."""
     with direct.connect() as setup:
-        setup.execute(text("CREATE TABLE IF NOT EXISTS kept_rollback (v text)"))
-        setup.execute(text("TRUNCATE kept_rollback"))
+        setup.execute(text("CREATE TABLE kept_rollback (v text)"))
         setup.commit()
+    yield "kept_rollback"
+    with direct.connect() as cleanup:
+        cleanup.execute(text("DROP TABLE kept_rollback"))
+        cleanup.commit()
+
+
+def test_a_rollback_is_not_waited_for_and_still_undoes_the_write(
+    engine: Engine, direct: Engine, round_trips: RoundTrips, scratch_table: str
+) -> None:
     with engine.connect() as connection:
         connection.execute(text("INSERT INTO kept_rollback VALUES (:v)"), {"v": "undone"})
         written = round_trips.count
