@@ -54,6 +54,7 @@ class ColdCase:
     code_dir: Path
     layer: Path
     runtime: Path
+    settings: tuple[tuple[str, str], ...] = ()  # set over the subject's environment
 
 
 @dataclass

@@ -264,24 +264,25 @@ def verdicts(inputs: Inputs) -> list[Verdict]:
                 digits=3,
             )
         )
-    restored = [float(outcome["first_request_ms"]) for outcome in where.cold[(tasks, "restore")]]
     warm_median = stats.median(listing.total)
-    restore_ratio = stats.median(restored) / warm_median
-    found.append(
-        Verdict(
-            f"Emulated SnapStart restore of the tasks function → first `GET /api/tasks` response, {where.wording}, "
-            "against a warm one",
-            "≤ 5.00×",
-            f"{restore_ratio:.2f}× ({stats.median(restored):.1f} / {warm_median:.3f} ms)",
-            f"IQR {' – '.join(f'{value:.1f}' for value in stats.quartiles(restored))} ms; p99 "
-            f"{stats.p99(restored):.1f} ms",
-            restore_ratio <= 5.0,
-            ""
-            if restore_ratio <= 5.0
-            else f"{restore_ratio:.2f}× against ≤ 5×: the first response would have to fall by "
-            f"{stats.median(restored) - 5 * warm_median:.1f} ms. See 'SnapStart'.",
+    for case in (case for case in inputs.cold_cases if case.mode == "restore"):
+        restored = [float(outcome["first_request_ms"]) for outcome in where.cold[(case.label, "restore")]]
+        ratio = stats.median(restored) / warm_median
+        found.append(
+            Verdict(
+                f"Emulated SnapStart restore → first `GET /api/tasks` response ({case.label}), {where.wording}, "
+                "against a warm request",
+                "≤ 5.00×",
+                f"{ratio:.2f}× ({stats.median(restored):.1f} / {warm_median:.3f} ms)",
+                f"IQR {' – '.join(f'{value:.1f}' for value in stats.quartiles(restored))} ms; p99 "
+                f"{stats.p99(restored):.1f} ms",
+                ratio <= 5.0,
+                ""
+                if ratio <= 5.0
+                else f"{ratio:.2f}× against ≤ 5×: the first response would have to fall by "
+                f"{stats.median(restored) - 5 * warm_median:.1f} ms, to {5 * warm_median:.1f} ms. See 'SnapStart'.",
+            )
         )
-    )
     found.append(
         limit_verdict(
             "Warm `GET /health` through the handler",
@@ -604,38 +605,41 @@ def restore_section(inputs: Inputs) -> list[str]:
     for item in inputs.networks:
         cold = inputs.network_cold[item.name]
         warm = inputs.network_warm[item.name][("tasks", "GET /api/tasks")].total
-        restored = [float(outcome["first_request_ms"]) for outcome in cold[(tasks, "restore")]]
         compiled = [float(outcome["first_request_ms"]) for outcome in cold[(tasks, "compiled")]]
-        rows.append(
-            [
-                item.label,
-                stats.median_p99(restored),
-                stats.median_p99(compiled),
-                stats.median_p99(warm),
-                f"{stats.median(restored) / stats.median(warm):.2f}×",
-            ]
-        )
+        for case in (case for case in inputs.cold_cases if case.mode == "restore"):
+            restored = [float(outcome["first_request_ms"]) for outcome in cold[(case.label, "restore")]]
+            rows.append(
+                [
+                    item.label,
+                    case.label,
+                    stats.median_p99(restored),
+                    stats.median_p99(compiled),
+                    stats.median_p99(warm),
+                    f"{stats.median(restored) / stats.median(warm):.2f}×",
+                ]
+            )
     return [
-        f"## SnapStart restore, emulated: tasks function, `GET /api/tasks`, ms, median / p99 over "
-        f"{inputs.arguments.rounds} rounds",
+        f"## SnapStart restore, emulated: `GET /api/tasks`, ms, median / p99 over {inputs.arguments.rounds} rounds",
         "",
         *table(
             [
                 "network",
+                "target",
                 "restore → first response",
                 "cold start's first request",
                 "warm request",
                 "restore / warm",
             ],
-            "lrrrr",
+            "llrrrr",
             rows,
         ),
         "",
         "- *restore → first response*: a fresh interpreter imports the function (its init, priming request "
         "included) and runs the before-snapshot hook; then, timed, the after-restore hook and the first request, "
-        "which reads the settings and secrets (moto) and opens a new database connection, as a restored "
-        "container must. Lambda's own restore (loading the snapshot's memory) is not emulated: on AWS it comes "
-        "on top. *cold start's first request*: the same request after a plain cold start.",
+        "which reads the settings and secrets (moto; through the extension's stand-in for the second target) "
+        "and opens a new database connection, as a restored container must. Lambda's own restore (loading the "
+        "snapshot's memory) is not emulated: on AWS it comes on top. *cold start's first request*: the same "
+        "request after a plain cold start (default secrets reader).",
         "",
     ]
 

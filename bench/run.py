@@ -60,6 +60,7 @@ from devtools.lambda_kit.runtime import runtime_standin
 from devtools.migrate import migrate
 from devtools.net import free_port
 from devtools.paths import ROOT
+from devtools.secrets_extension_standin import extension_standin
 from devtools.template import Route
 from todo_shared.auth.passwords import hash_password
 from todo_shared.auth.tokens import issue_token
@@ -89,6 +90,9 @@ BENCH_SETTINGS = {
 DEFAULT_NETWORKS = "loopback,1ms"
 # The relay with nothing added, calibrated beside the others: what the relay itself costs.
 ZERO_RELAY = "relay, 0 ms added"
+# The template's SecretsReader=extension, answered by the extension's stand-in (which asks moto).
+EXTENSION_READER = "secrets through the Lambda extension"
+EXTENSION_TOKEN = "bench-session-token"  # noqa: S105 (the stand-in's throwaway session token)
 
 
 @dataclass(frozen=True)
@@ -191,7 +195,7 @@ def moto_server() -> tuple[Any, dict[str, str]]:
     return server, options
 
 
-def start_moto(database_urls: dict[str, str]) -> tuple[Any, dict[str, dict[str, str]]]:
+def start_moto(database_urls: dict[str, str]) -> tuple[Any, dict[str, dict[str, str]], dict[str, str]]:
     """moto answering Secrets Manager and SSM; one database URL secret per network, and each one's settings."""
     import boto3
 
@@ -214,7 +218,7 @@ def start_moto(database_urls: dict[str, str]) -> tuple[Any, dict[str, dict[str, 
         }
         for name, arn in arns.items()
     }
-    return server, envs
+    return server, envs, options
 
 
 def subjects(built: Path, seed_data: Seed, *, warm: int, login: int) -> list[Subject]:
@@ -453,7 +457,7 @@ def run_cold(
                     flags=flags,
                 ),
             ],
-            env=env,
+            env={**env, **dict(case.settings)},
             capture_output=True,
             text=True,
             timeout=300,
@@ -563,11 +567,15 @@ def rotated[T](items: list[T], by: int) -> list[T]:
 # --- Measurements ---------------------------------------------------------------------------------------------
 
 
-def cold_cases(work: Path, built: Path, runtime: Path, targets: list[Subject]) -> list[ColdCase]:
+def cold_cases(
+    work: Path, built: Path, runtime: Path, targets: list[Subject], *, extension: dict[str, str]
+) -> list[ColdCase]:
     """Compiled: every module's bytecode present (a first run writes what the build did not ship). Fresh: the
     artifacts exactly as built and read-only, nothing written while they run, as Lambda starts a new version.
     The baselines are built the obvious way (SAM's python builder ships no bytecode): fresh, they run on the
-    layer's packages without bytecode; a last case shows the straightforward handler on the project's layer."""
+    layer's packages without bytecode; a last case shows the straightforward handler on the project's layer.
+    Restore: the tasks function's compiled copy as after a SnapStart restore, with either secrets reader
+    (``extension``: the settings that select the extension's stand-in)."""
     layer = built / "SharedLayer" / "python"
     compiled_layer = copy_code(layer, work / "compiled" / "layer", bytecode="all")
     compiled_runtime = copy_code(runtime, work / "compiled" / "runtime", bytecode="all")
@@ -596,6 +604,14 @@ def cold_cases(work: Path, built: Path, runtime: Path, targets: list[Subject]) -
         )
     tasks = next(case for case in cases if case.subject.key == "tasks" and case.mode == "compiled")
     cases.append(replace(tasks, mode="restore"))
+    cases.append(
+        replace(
+            tasks,
+            mode="restore",
+            label=f"{tasks.label}, {EXTENSION_READER}",
+            settings=tuple(sorted(extension.items())),
+        )
+    )
     straightforward = next(subject for subject in targets if subject.key == "straightforward")
     cases.append(
         ColdCase(
@@ -797,7 +813,21 @@ def main() -> int:
             versions_servers = server_versions(database)
             targets = subjects(built, seed_data, warm=args.warm, login=min(args.login, args.warm))
             calibration = calibrate_relays(bouncer.port, database, relay_ports, samples=args.calibration)
-            server, aws_envs = start_moto(database_urls)
+            server, aws_envs, aws_options = start_moto(database_urls)
+            import boto3
+
+            standin = relays.enter_context(
+                extension_standin(
+                    secretsmanager=boto3.client("secretsmanager", **aws_options),
+                    ssm=boto3.client("ssm", **aws_options),
+                    token=EXTENSION_TOKEN,
+                )
+            )
+            extension = {
+                "SECRETS_READER": "extension",
+                "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": str(standin.port),
+                "AWS_SESSION_TOKEN": EXTENSION_TOKEN,
+            }
             try:
                 specs = {subject.key: write_spec(work, subject) for subject in targets}
                 envs = {
@@ -808,7 +838,7 @@ def main() -> int:
                     for name, aws_env in aws_envs.items()
                 }
                 primary = networks[0].name
-                cases = cold_cases(work, built, runtime, targets)
+                cases = cold_cases(work, built, runtime, targets, extension=extension)
                 fresh_roots = sorted((work / "fresh").iterdir())
                 with read_only(fresh_roots) as before:
                     cold = measure_cold(python, cases, specs, envs, rounds=args.rounds, prefix=prefix)
