@@ -149,7 +149,9 @@ class PipelinedConnection(legacy.Connection):  # type: ignore[misc]  # pg8000 sh
 
     def handle_messages(self, context: Context) -> None:
         super().handle_messages(context)
-        self._answered_at = (time.monotonic(), time.time())
+        # An answer that came while the connection sat idle says nothing of how long it has been idle since.
+        if not self._reading_earlier_reply:
+            self._answered_at = (time.monotonic(), time.time())
 
     @property
     def _in_transaction(self) -> bool:
