@@ -280,7 +280,7 @@ def verdicts(inputs: Inputs) -> list[Verdict]:
                 ""
                 if ratio <= 5.0
                 else f"{ratio:.2f}× against ≤ 5×: the first response would have to fall by "
-                f"{stats.median(restored) - 5 * warm_median:.1f} ms, to {5 * warm_median:.1f} ms. See 'SnapStart'.",
+                f"{stats.median(restored) - 5 * warm_median:.1f} ms, to {5 * warm_median:.1f} ms. See 'The misses' and 'SnapStart on AWS'.",
             )
         )
     found.append(
