@@ -296,7 +296,7 @@ def _free(port: int) -> bool:
 
 @pytest.fixture(scope="module")
 def api(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``sam local start-api`` (the section's last command) until its warm containers answer."""
+    """``sam local start-api`` (the section's last command) until it answers."""
     assert _free(PORT), f"port {PORT} (samconfig.toml's start-api port) is taken"
     log_path = tmp_path_factory.mktemp("start-api") / "sam.log"
     words = command("start_api", image=stack.image)
@@ -329,10 +329,25 @@ def api(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         gone_by = time.monotonic() + 30
         while (left := _lambda_containers()) and time.monotonic() < gone_by:
             time.sleep(0.5)
+        states = ""
         if left:
+            states = subprocess.run(
+                [
+                    "docker",
+                    "inspect",
+                    "--format",
+                    "{{.Id}} {{.State.Status}} exit {{.State.ExitCode}} created {{.Created}} mounts {{range .Mounts}}{{.Source}} {{end}}",
+                    *left,
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout
             subprocess.run(["docker", "rm", "-f", *left], capture_output=True, check=False)
         # An error of this teardown fails the run: stopping sam local must stop its containers.
-        assert left == [], f"sam local start-api left containers behind: {left}"
+        assert left == [], (
+            f"sam local start-api left containers behind: {left}\n{states}\n{log_path.read_text()[-3000:]}"
+        )
 
 
 @needs_docker
