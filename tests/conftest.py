@@ -62,6 +62,8 @@ from devtools.serve import build_local_app  # noqa: E402
 from tests.support import leak_guard  # noqa: E402
 from tests.support.addresses import SourceAddress, signups_from_fresh_addresses  # noqa: E402
 from tests.support.app_state import Backend, reset_app_state, use_database  # noqa: E402
+from tests.support.auth import clear_login_throttle  # noqa: E402
+from tests.support.round_trips import RoundTrips, counting_round_trips  # noqa: E402
 from todo_shared.config.settings import get_settings  # noqa: E402
 
 leak_guard.register_secret(TEST_SECRET, "the test BETTER_AUTH_SECRET")
@@ -149,6 +151,21 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     use_database(backend.url)
     yield backend
     reset_app_state()
+
+
+@pytest.fixture
+def fresh_login_throttle(database: Backend) -> Iterator[None]:
+    """No login or signup attempt counted before the test, and none left after it."""
+    clear_login_throttle()
+    yield
+    clear_login_throttle()
+
+
+@pytest.fixture
+def round_trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[RoundTrips]:
+    """Database round trips counted from here (tests/support/round_trips.py)."""
+    with counting_round_trips(monkeypatch) as counter:
+        yield counter
 
 
 @pytest.fixture(params=CLIENTS)

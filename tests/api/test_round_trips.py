@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from devtools.serve import build_local_app
 from tests.support.app_state import Backend
 from tests.support.auth import PASSWORD, bearer, signup, token_of, unique_email
-from tests.support.round_trips import RoundTrips, counting_round_trips
+from tests.support.round_trips import RoundTrips
 from todo_shared.config.settings import get_settings
 
 pytestmark = [
@@ -41,12 +41,6 @@ EXPECTED_ROUND_TRIPS = {
     "POST /api/auth/refresh": 5,
     "GET /api/auth/sessions": 2,
 }
-
-
-@pytest.fixture
-def round_trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[RoundTrips]:
-    with counting_round_trips(monkeypatch) as counter:
-        yield counter
 
 
 @pytest.fixture

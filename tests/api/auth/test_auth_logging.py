@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
-from tests.support.auth import bearer, clear_login_throttle, signup, token_of, unique_email
+from tests.support.auth import bearer, signup, token_of, unique_email
 from tests.support.logs import capture_logs
 from todo_shared.auth import throttle as login_throttle
 
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle(api: httpx.Client) -> Iterator[None]:
-    clear_login_throttle()
-    yield
-    clear_login_throttle()
+pytestmark = pytest.mark.usefixtures("fresh_login_throttle")
 
 
 def test_auth_logs_carry_reasons_but_no_secrets(api: httpx.Client) -> None:

@@ -7,32 +7,24 @@ answers expected.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
 from sqlmodel import Session, select
 
 from tests.support.addresses import fresh_address, from_address
-from tests.support.app_state import Backend
-from tests.support.auth import PASSWORD, clear_login_throttle, run_concurrently, signup, unique_email
+from tests.support.auth import PASSWORD, run_concurrently, signup, unique_email
 from tests.support.leak_guard import register_email
 from todo_shared.auth import passwords, service
 from todo_shared.auth import throttle as login_throttle
 from todo_shared.db.engine import get_engine
 from todo_shared.models import LoginThrottle, utc_now
 
-pytestmark = pytest.mark.reliability
+pytestmark = [pytest.mark.reliability, pytest.mark.usefixtures("fresh_login_throttle")]
 
 SIGNUP_LIMIT = login_throttle.SIGNUP_LIMIT
 WINDOW_SECONDS = int(login_throttle.WINDOW.total_seconds())
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle(database: Backend) -> Iterator[None]:
-    clear_login_throttle()
-    yield
-    clear_login_throttle()
 
 
 @pytest.fixture

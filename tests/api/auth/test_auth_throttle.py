@@ -7,7 +7,7 @@ request's source address is set with ``from_address`` (tests/support/addresses.p
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
@@ -26,19 +26,12 @@ from todo_shared.db.engine import get_engine
 from todo_shared.http.app_factory import create_app
 from todo_shared.models import LoginThrottle, RevokedToken, utc_now
 
-pytestmark = pytest.mark.reliability
+pytestmark = [pytest.mark.reliability, pytest.mark.usefixtures("fresh_login_throttle")]
 
 PAIR_LIMIT = login_throttle.PAIR_LIMIT
 EMAIL_LIMIT = login_throttle.EMAIL_LIMIT
 ADDRESS_LIMIT = login_throttle.ADDRESS_LIMIT
 WINDOW_SECONDS = int(login_throttle.WINDOW.total_seconds())
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle(database: Backend) -> Iterator[None]:
-    clear_login_throttle()
-    yield
-    clear_login_throttle()
 
 
 def login(client: httpx.Client, email: str, password: str, address: str | None = None) -> httpx.Response:

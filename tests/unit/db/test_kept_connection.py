@@ -11,7 +11,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import ProgrammingError
 
 from tests.support.app_state import Backend
-from tests.support.round_trips import RoundTrips, counting_round_trips
+from tests.support.round_trips import RoundTrips
 from todo_shared.db import pg8000_dialect
 from todo_shared.db.engine import build_engine
 
@@ -36,12 +36,6 @@ def direct(database: Backend) -> Iterator[Engine]:
     engine = build_engine(database.direct_url, keep_connections=False)
     yield engine
     engine.dispose()
-
-
-@pytest.fixture
-def round_trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[RoundTrips]:
-    with counting_round_trips(monkeypatch) as counter:
-        yield counter
 
 
 def test_a_transaction_that_runs_nothing_sends_nothing(engine: Engine, round_trips: RoundTrips) -> None:

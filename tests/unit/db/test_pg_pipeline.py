@@ -12,7 +12,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 from tests.support.app_state import Backend
-from tests.support.round_trips import RoundTrips, counting_round_trips
+from tests.support.round_trips import RoundTrips
 from todo_shared.db.engine import build_engine
 from todo_shared.thirdparty.pg8000 import PipelinedConnection
 
@@ -27,12 +27,6 @@ def engine(database: Backend) -> Iterator[Engine]:
     engine = build_engine(database.url)
     yield engine
     engine.dispose()
-
-
-@pytest.fixture
-def round_trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[RoundTrips]:
-    with counting_round_trips(monkeypatch) as counter:
-        yield counter
 
 
 def test_the_engine_uses_the_pipelined_connection(engine: Engine) -> None:
