@@ -1,4 +1,5 @@
-"""Shared test state: the test secret, the database a test run uses, and resetting cached app state.
+"""Shared test state: the test secret, the database a test run uses, empty databases for migrations, and
+resetting cached app state.
 
 Kept out of conftest.py so tests can import it (importing ``tests.conftest`` would load conftest twice).
 """
@@ -6,8 +7,14 @@ Kept out of conftest.py so tests can import it (importing ``tests.conftest`` wou
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
+import pytest
+
+from devtools import postgres
 from todo_shared.config.settings import get_settings
 from todo_shared.db.engine import reset_engine
 
@@ -30,3 +37,16 @@ def reset_app_state() -> None:
 def use_database(url: str) -> None:
     os.environ["DATABASE_URL"] = url
     reset_app_state()
+
+
+@contextmanager
+def empty_database(kind: str, tmp_path: Path) -> Iterator[str]:
+    """The URL of a new, empty database of ``kind`` ("sqlite" or "postgres"), for a test to migrate itself."""
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    reason = postgres.postgres_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    with postgres.fresh_database() as name:
+        yield postgres.direct_url(name)

@@ -7,7 +7,6 @@ handlers (the ``api`` fixture). The races themselves are in test_tasks_concurren
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +15,10 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
-from devtools import postgres
 from devtools.migrate import migrate
 from devtools.serve import build_local_app
 from tests.support.accounts import Account, create_account, direct_engine
-from tests.support.app_state import Backend
+from tests.support.app_state import Backend, empty_database
 from todo_shared.config.settings import get_settings
 from todo_shared.db.engine import build_engine
 from todo_shared.models import Task
@@ -272,21 +270,9 @@ def test_openapi_documents_if_match_412_and_etag() -> None:
 # --- The migration ----------------------------------------------------------------------------------------
 
 
-@contextmanager
-def _empty_database(kind: str, tmp_path: Path) -> Iterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite:///{tmp_path / 'upgrade.db'}"
-        return
-    reason = postgres.postgres_unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    with postgres.fresh_database() as name:
-        yield postgres.direct_url(name)
-
-
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
 def test_the_migration_gives_existing_tasks_version_1(kind: str, tmp_path: Path) -> None:
-    with _empty_database(kind, tmp_path) as url:
+    with empty_database(kind, tmp_path) as url:
         migrate(url, "0002")
         engine = build_engine(url, keep_connections=False)
         try:

@@ -19,8 +19,8 @@ from alembic import command
 from sqlalchemy import Engine, event, text
 from sqlmodel import Session
 
-from devtools import postgres
 from devtools.migrate import alembic_config, migrate
+from tests.support.app_state import empty_database
 from todo_shared.auth.claims import TokenError, VerifiedToken
 from todo_shared.auth.users import find_by_email, user_for_token
 from todo_shared.db.engine import build_engine
@@ -31,18 +31,6 @@ LOCAL_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
 BA_ID = "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY"
 CAROL_SUB = "cArOl5fG7hJ9kL1mN3pQ5rS7tU9vW1x"
 OTHER_ORIGIN = "https://other.example.com"
-
-
-@contextmanager
-def _database(kind: str, tmp_path: Path) -> Iterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite:///{tmp_path / 'identities.db'}"
-        return
-    reason = postgres.postgres_unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    with postgres.fresh_database() as name:
-        yield postgres.direct_url(name)
 
 
 @contextmanager
@@ -104,7 +92,7 @@ def _downgrade(url: str, revision: str) -> None:
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
 def test_existing_accounts_get_their_identity_and_keep_their_tasks(kind: str, tmp_path: Path) -> None:
-    with _database(kind, tmp_path) as url, _engine(url) as engine:
+    with empty_database(kind, tmp_path) as url, _engine(url) as engine:
         migrate(url, "0003")
         _user_at_0003(engine, LOCAL_ID, "carol@example.com", "$2b$04$hash")
         _user_at_0003(engine, BA_ID, "bea@example.com", None)
@@ -144,7 +132,7 @@ def test_existing_accounts_get_their_identity_and_keep_their_tasks(kind: str, tm
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
 def test_downgrade_refuses_while_an_email_has_two_accounts(kind: str, tmp_path: Path) -> None:
-    with _database(kind, tmp_path) as url, _engine(url) as engine:
+    with empty_database(kind, tmp_path) as url, _engine(url) as engine:
         migrate(url, "0004")
         for user_id, issuer, password_hash in (
             (LOCAL_ID, LOCAL_ISSUER, "$2b$04$hash"),
@@ -177,7 +165,7 @@ def test_downgrade_refuses_while_an_email_has_two_accounts(kind: str, tmp_path: 
 def test_the_token_check_and_the_login_lookup_use_their_indexes(tmp_path: Path) -> None:
     """The statements the code sends, explained by PostgreSQL over a few thousand accounts of both kinds:
     each reads its unique index (the partial one too: the lookup by email spells out its predicate)."""
-    with _database("postgres", tmp_path) as url, _engine(url) as engine:
+    with empty_database("postgres", tmp_path) as url, _engine(url) as engine:
         migrate(url)
         with engine.begin() as connection:
             connection.exec_driver_sql(
