@@ -42,6 +42,10 @@ ONE_VCPU_MB = 1769
 FUNCTION_MEMORY_MB = 1024
 
 
+# One network's cold starts: (case label, mode) → each start's figures.
+ColdResults = dict[tuple[str, Mode], list[dict[str, Any]]]
+
+
 @dataclass(frozen=True)
 class Inputs:
     arguments: argparse.Namespace
@@ -50,7 +54,7 @@ class Inputs:
     built: Path
     subjects: list[Subject]
     cold_cases: list[ColdCase]
-    cold: dict[tuple[str, Mode], list[dict[str, Any]]]
+    cold: ColdResults
     read_only_files: int
     profiles: dict[str, dict[str, float]]
     warm: dict[tuple[str, str], WarmSamples]
@@ -68,7 +72,7 @@ class Inputs:
     # Every network measured (the first one's figures are ``cold`` and ``warm``), each one's figures, and the
     # relays' calibration (route name → figures; "direct" is PgBouncer without a relay).
     networks: list[Network]
-    network_cold: dict[str, dict[tuple[str, Mode], list[dict[str, Any]]]]
+    network_cold: dict[str, ColdResults]
     network_warm: dict[str, dict[tuple[str, str], WarmSamples]]
     calibration: dict[str, Calibration]
 
@@ -89,8 +93,9 @@ class Verdict:
 NOTES = Path(__file__).with_name("notes.md")
 
 
-def cold_figures(inputs: Inputs, label: str, mode: Mode, key: str) -> list[float]:
-    return [float(outcome[key]) for outcome in inputs.cold[(label, mode)]]
+def cold_figures(cold: ColdResults, label: str, mode: Mode, key: str) -> list[float]:
+    """One figure (``key``) of every cold start of a case, from one network's results."""
+    return [float(outcome[key]) for outcome in cold[(label, mode)]]
 
 
 def label_of(inputs: Inputs, key: str) -> str:
@@ -180,7 +185,7 @@ ROUND_TRIP_GOALS = (
 @dataclass(frozen=True)
 class TargetNetwork:
     wording: str
-    cold: dict[tuple[str, Mode], list[dict[str, Any]]]
+    cold: ColdResults
     warm: dict[tuple[str, str], WarmSamples]
 
 
@@ -217,8 +222,8 @@ def verdicts(inputs: Inputs) -> list[Verdict]:
         ("fresh", 0.5, "fresh, read-only code directory"),
     )
     for mode, goal, wording in cold_goals:
-        mine = [float(outcome["start_ms"]) for outcome in where.cold[(tasks, mode)]]
-        theirs = [float(outcome["start_ms"]) for outcome in where.cold[(baseline, mode)]]
+        mine = cold_figures(where.cold, tasks, mode, "start_ms")
+        theirs = cold_figures(where.cold, baseline, mode, "start_ms")
         verdict = ratio_verdict(
             f"Cold start of the tasks function, first request included ({wording}), {where.wording}, against "
             "the straightforward FastAPI baseline",
@@ -237,9 +242,7 @@ def verdicts(inputs: Inputs) -> list[Verdict]:
                 for case in inputs.cold_cases
                 if case.subject.key == "straightforward" and case.label != baseline
             )
-            on_layer = stats.median(
-                [float(outcome["start_ms"]) for outcome in where.cold[(variant, "fresh")]]
-            )
+            on_layer = stats.median(cold_figures(where.cold, variant, "fresh", "start_ms"))
             verdict = replace(
                 verdict,
                 spread=f"{verdict.spread}; against the baseline on the project's layer build (bytecode "
@@ -266,7 +269,7 @@ def verdicts(inputs: Inputs) -> list[Verdict]:
         )
     warm_median = stats.median(listing.total)
     for case in (case for case in inputs.cold_cases if case.mode == "restore"):
-        restored = [float(outcome["first_request_ms"]) for outcome in where.cold[(case.label, "restore")]]
+        restored = cold_figures(where.cold, case.label, "restore", "first_request_ms")
         ratio = stats.median(restored) / warm_median
         found.append(
             Verdict(
@@ -394,8 +397,14 @@ def cold_section(inputs: Inputs) -> list[str]:
         rows.append(
             [
                 case.label,
-                *(stats.median_p99(cold_figures(inputs, case.label, "compiled", key)) for key in _COLD_KEYS),
-                *(stats.median_p99(cold_figures(inputs, case.label, "fresh", key)) for key in _COLD_KEYS),
+                *(
+                    stats.median_p99(cold_figures(inputs.cold, case.label, "compiled", key))
+                    for key in _COLD_KEYS
+                ),
+                *(
+                    stats.median_p99(cold_figures(inputs.cold, case.label, "fresh", key))
+                    for key in _COLD_KEYS
+                ),
             ]
         )
     for case in inputs.cold_cases:
@@ -406,7 +415,10 @@ def cold_section(inputs: Inputs) -> list[str]:
                     "—",
                     "—",
                     "—",
-                    *(stats.median_p99(cold_figures(inputs, case.label, "fresh", key)) for key in _COLD_KEYS),
+                    *(
+                        stats.median_p99(cold_figures(inputs.cold, case.label, "fresh", key))
+                        for key in _COLD_KEYS
+                    ),
                 ]
             )
     return [
@@ -566,9 +578,11 @@ def network_section(inputs: Inputs) -> list[str]:
             cold_rows.append(
                 [
                     case.label,
-                    stats.median_p99([float(o["start_ms"]) for o in cold[(case.label, "compiled")]]),
-                    stats.median_p99([float(o["first_request_ms"]) for o in cold[(case.label, "compiled")]]),
-                    stats.median_p99([float(o["start_ms"]) for o in cold[fresh]]) if fresh in cold else "—",
+                    stats.median_p99(cold_figures(cold, case.label, "compiled", "start_ms")),
+                    stats.median_p99(cold_figures(cold, case.label, "compiled", "first_request_ms")),
+                    stats.median_p99(cold_figures(cold, case.label, "fresh", "start_ms"))
+                    if fresh in cold
+                    else "—",
                 ]
             )
         lines += [
@@ -605,9 +619,9 @@ def restore_section(inputs: Inputs) -> list[str]:
     for item in inputs.networks:
         cold = inputs.network_cold[item.name]
         warm = inputs.network_warm[item.name][("tasks", "GET /api/tasks")].total
-        compiled = [float(outcome["first_request_ms"]) for outcome in cold[(tasks, "compiled")]]
+        compiled = cold_figures(cold, tasks, "compiled", "first_request_ms")
         for case in (case for case in inputs.cold_cases if case.mode == "restore"):
-            restored = [float(outcome["first_request_ms"]) for outcome in cold[(case.label, "restore")]]
+            restored = cold_figures(cold, case.label, "restore", "first_request_ms")
             rows.append(
                 [
                     item.label,
