@@ -115,11 +115,13 @@ class PrivatePostgres:
         return f"postgresql://{APP_ROLE}:{self.app_password}@127.0.0.1:{port or self.port}/{APP_DATABASE}"
 
     def terminate_app_backends(self) -> int:
-        """End every server connection of the app's role to its database, as an operator (or Neon) might."""
+        """End every server connection of the app's role to its database, as an operator (or Neon) might, and
+        return once those backends have exited (up to 5 s each): their connections are closed by then, as they
+        are long before the next request in real life."""
         admin = self.admin()
         try:
             rows = admin.run(
-                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
                 "WHERE usename = :role AND datname = :database AND pid <> pg_backend_pid()",
                 role=APP_ROLE,
                 database=APP_DATABASE,
