@@ -121,7 +121,7 @@ def test_the_tasks_function_does_not_import_password_hashing() -> None:
     """
     unwanted = (
         "todo_shared.auth.passwords",
-        "todo_shared.auth.service",
+        "todo_shared.auth.sign_in",
         "auth_function_app",
         "boto3",
         "passlib",

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from todo_shared.auth.claims import TokenError, VerifiedToken
 from todo_shared.auth.revocation import is_revoked, revoked_clause
-from todo_shared.auth.sessions import session_is_active_clause
+from todo_shared.auth.session_store import session_is_active_clause
 from todo_shared.auth.user_fields import clean_name, email_digest, is_valid_email, normalize_email
 from todo_shared.models import (
     LEGACY_BETTER_AUTH_ISSUER,

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import Body, Path, Request, Response
 
 from todo_shared.auth.schemas import AuthResponse, RefreshRequest, SessionPublic, SessionsResponse
-from todo_shared.auth.service import SignedIn
-from todo_shared.auth.session_service import ListedSession
+from todo_shared.auth.session_flows import ListedSession
+from todo_shared.auth.sign_in import SignedIn
 from todo_shared.auth.users import public_user
 from todo_shared.errors import NotAuthenticated
 from todo_shared.http.cookies import REFRESH_COOKIE, set_auth_cookie, set_refresh_cookie

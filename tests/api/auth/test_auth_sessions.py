@@ -28,7 +28,7 @@ from tests.support.auth import (
     unique_email,
 )
 from tests.support.leak_guard import register_token
-from todo_shared.auth import sessions
+from todo_shared.auth import session_store
 from todo_shared.config.settings import get_settings
 from todo_shared.db.engine import get_engine
 from todo_shared.models import AuthSession, RefreshToken
@@ -83,7 +83,7 @@ def new_account(api: httpx.Client) -> str:
 @pytest.fixture
 def short_grace(monkeypatch: pytest.MonkeyPatch) -> timedelta:
     grace = timedelta(seconds=1)
-    monkeypatch.setattr(sessions, "REUSE_GRACE", grace)
+    monkeypatch.setattr(session_store, "REUSE_GRACE", grace)
     return grace
 
 
@@ -137,7 +137,7 @@ def _age_refresh_token(raw_token: str, *, seconds: int) -> None:
     """Pretend the token was used ``seconds`` ago (instead of sleeping past the grace window)."""
     with Session(get_engine()) as session:
         stored = session.exec(
-            select(RefreshToken).where(col(RefreshToken.token_hash) == sessions.digest(raw_token))
+            select(RefreshToken).where(col(RefreshToken.token_hash) == session_store.digest(raw_token))
         ).one()
         assert stored.used_at is not None
         session.exec(
@@ -354,11 +354,13 @@ def test_expired_sessions_are_pruned(api: httpx.Client) -> None:
             .values(expires_at=datetime.now(UTC) - timedelta(days=1))
         )
         session.commit()
-        assert sessions.prune_expired(session, datetime.now(UTC)) >= 1
+        assert session_store.prune_expired(session, datetime.now(UTC)) >= 1
         session.commit()
         left = session.exec(select(AuthSession).where(col(AuthSession.user_id) == body["user"]["id"])).all()
         assert left == []
         tokens = session.exec(
-            select(RefreshToken).where(col(RefreshToken.token_hash) == sessions.digest(body["refresh_token"]))
+            select(RefreshToken).where(
+                col(RefreshToken.token_hash) == session_store.digest(body["refresh_token"])
+            )
         ).all()
         assert tokens == []

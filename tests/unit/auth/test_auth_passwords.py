@@ -155,7 +155,7 @@ def test_the_auth_dependency_does_not_import_password_hashing() -> None:
     """
     code = (
         "import sys, todo_shared.http.deps; "
-        "print([name for name in ('todo_shared.auth.passwords', 'todo_shared.auth.service') if name in sys.modules])"
+        "print([name for name in ('todo_shared.auth.passwords', 'todo_shared.auth.sign_in') if name in sys.modules])"
     )
     result = subprocess.run(
         [sys.executable, "-c", code],

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from todo_shared.auth import revocation, sessions, throttle
+from todo_shared.auth import revocation, session_store, throttle
 from todo_shared.auth.claims import TokenError, VerifiedToken
 from todo_shared.auth.passwords import hash_password, verify_password
-from todo_shared.auth.service import SignedIn, access_token, prune_occasionally, session_lifetime
+from todo_shared.auth.sign_in import SignedIn, access_token, prune_occasionally, session_lifetime
 from todo_shared.auth.user_fields import mask_email
 from todo_shared.auth.verify import verify_token
 from todo_shared.config.settings import Settings
@@ -26,7 +26,7 @@ from todo_shared.observability import current_request_id, logger
 def refresh(*, session: Session, raw_token: str | None, settings: Settings) -> SignedIn:
     """A new access token and the session's next refresh token; the presented one is used up."""
     try:
-        renewed = sessions.renew(
+        renewed = session_store.renew(
             session, raw_token=raw_token or "", lifetime=session_lifetime(settings), now=utc_now()
         )
     except RefreshTokenReused as error:
@@ -37,7 +37,7 @@ def refresh(*, session: Session, raw_token: str | None, settings: Settings) -> S
         )
         raise
     session.commit()
-    prune_occasionally(session, sessions.prune_expired)
+    prune_occasionally(session, session_store.prune_expired)
     return SignedIn(
         renewed.user,
         access_token(renewed.user, renewed.auth_session.id, settings),
@@ -76,11 +76,11 @@ def log_out(
         revocation.revoke(session, token, now)
         ended.append(token.user_id)
         if token.session_id is not None:
-            sessions.end_session_by_id(session, token.session_id, now)
+            session_store.end_session_by_id(session, token.session_id, now)
     if refresh_token:
-        session_id = sessions.session_of_refresh_token(session, refresh_token)
+        session_id = session_store.session_of_refresh_token(session, refresh_token)
         if session_id is not None:
-            sessions.end_session_by_id(session, session_id, now)
+            session_store.end_session_by_id(session, session_id, now)
     session.commit()
     for user_id in dict.fromkeys(ended):
         logger.info("logged out", extra={"user_id": user_id, "request_id": current_request_id()})
@@ -90,7 +90,7 @@ def log_out(
 def log_out_everywhere(*, session: Session, user: User, token: VerifiedToken) -> int:
     """End every session of the user, this one included, and revoke the presented token."""
     now = utc_now()
-    ended = sessions.end_sessions_of_user(session, user_id=user.id, now=now)
+    ended = session_store.end_sessions_of_user(session, user_id=user.id, now=now)
     revocation.revoke(session, token, now)
     session.commit()
     logger.info(
@@ -109,12 +109,12 @@ class ListedSession:
 def list_sessions(*, session: Session, user: User, token: VerifiedToken) -> list[ListedSession]:
     return [
         ListedSession(item, item.id == token.session_id)
-        for item in sessions.active_sessions(session, user_id=user.id, now=utc_now())
+        for item in session_store.active_sessions(session, user_id=user.id, now=utc_now())
     ]
 
 
 def end_session(*, session: Session, user: User, session_id: str) -> None:
-    sessions.end_own_session(session, user_id=user.id, auth_session_id=session_id, now=utc_now())
+    session_store.end_own_session(session, user_id=user.id, auth_session_id=session_id, now=utc_now())
     session.commit()
     logger.info(
         "session ended",
@@ -148,7 +148,7 @@ def change_password(
     user.password_hash = new_hash
     user.updated_at = utc_now()
     session.add(user)
-    ended = sessions.end_sessions_of_user(session, user_id=user.id, now=utc_now(), keep=token.session_id)
+    ended = session_store.end_sessions_of_user(session, user_id=user.id, now=utc_now(), keep=token.session_id)
     session.commit()
     logger.info("password changed", extra={"sessions_ended": ended, **log_context})
     return ended
