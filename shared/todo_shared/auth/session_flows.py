@@ -13,12 +13,12 @@ from sqlmodel import Session
 
 from todo_shared.auth import revocation, session_store, throttle
 from todo_shared.auth.claims import TokenError, VerifiedToken
-from todo_shared.auth.passwords import hash_password, verify_password
+from todo_shared.auth.passwords import hash_password, normalize_password, verify_password
 from todo_shared.auth.sign_in import SignedIn, access_token, prune_occasionally, session_lifetime
 from todo_shared.auth.user_fields import mask_email
-from todo_shared.auth.verify import verify_token
+from todo_shared.auth.verify import verify_with_settings
 from todo_shared.config.settings import Settings
-from todo_shared.errors import InvalidCredentials, RefreshTokenReused, TooManyAttempts
+from todo_shared.errors import InvalidCredentials, InvalidField, RefreshTokenReused, TooManyAttempts
 from todo_shared.models import AuthSession, User, utc_now
 from todo_shared.observability import current_request_id, logger
 
@@ -48,12 +48,7 @@ def refresh(*, session: Session, raw_token: str | None, settings: Settings) -> S
 
 def _usable(raw_token: str, settings: Settings) -> VerifiedToken | None:
     try:
-        return verify_token(
-            raw_token,
-            secret=settings.better_auth_secret,
-            better_auth_url=settings.better_auth_url,
-            hs256_max_lifetime_minutes=settings.hs256_max_lifetime_minutes,
-        )
+        return verify_with_settings(raw_token, settings)
     except TokenError as error:
         logger.info(
             "logout without a usable token",
@@ -132,9 +127,22 @@ def change_password(
     source_address: str | None,
     settings: Settings,
 ) -> int:
-    """Check the current password (throttled as login is), set the new one, end every other session."""
+    """Check the current password (throttled as login is), set the new one, end every other session.
+
+    A new password equal to the current one (in its NFKC form) is refused first: it would end the other
+    sessions and change nothing. An account without a password (a frontend's user) has none to change.
+    """
+    if normalize_password(new_password) == normalize_password(current_password):
+        raise InvalidField("new_password", "The new password must be different from the current one.")
+    log_context = {
+        "user_id": user.id,
+        "email": mask_email(user.email or ""),
+        "request_id": current_request_id(),
+    }
+    if user.password_hash is None or user.email is None:
+        logger.info("password change refused", extra={"reason": "no_password", **log_context})
+        raise InvalidCredentials()
     attempt = throttle.count_login(session, throttle.login_keys(user.email, source_address), utc_now())
-    log_context = {"user_id": user.id, "email": mask_email(user.email), "request_id": current_request_id()}
     if attempt.retry_after_seconds is not None:
         session.rollback()  # a refused attempt is not counted and writes nothing
         logger.warning("password change throttled", extra={"reason": "too_many_failures", **log_context})
