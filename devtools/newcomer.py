@@ -1,4 +1,4 @@
-"""What a newcomer does, checked: a fresh clone, the README's `make run`, then its curl walk-through.
+"""What a newcomer does, checked: a fresh clone, the README's `make run`, then its curl walk-throughs.
 
     python -m devtools.newcomer                 # every set-up below, from a clone of the committed HEAD
     python -m devtools.newcomer --setup guide   # one of them
@@ -6,9 +6,9 @@
 Set-ups: ``plain`` (no settings at all), ``guide`` (``BETTER_AUTH_SECRET`` exported, as the original backend
 guide tells users to), ``postgres`` (a fresh PostgreSQL database in ``DATABASE_URL``, migrated first with
 `make migrate` as the README says). For each: clone, run `make run` exactly as the README writes it (only
-``PORT`` is set, to a free port, and the walk-through's ``API=`` line follows it), wait for it to answer, run
-the README's walk-through block in bash, and compare the status of every curl with the one the README writes
-in that command's comment. The server's output must hold no traceback, and the clone must stay clean (what
+``PORT`` is set, to a free port, and each block's ``API=`` line follows it), wait for it to answer, run each
+README block marked ``<!-- newcomer-check: NAME -->`` (the walk-through, then connecting a frontend) in bash,
+and compare the status of every curl with the one the README writes in that command's comment. The server's output must hold no traceback, and the clone must stay clean (what
 the walk-through writes is git-ignored). If the README and this check disagree, the check fails.
 """
 
@@ -30,6 +30,7 @@ from devtools.net import free_port
 from devtools.paths import ROOT
 
 WALKTHROUGH_MARK = "<!-- newcomer-check: walk-through -->"
+_MARK = re.compile(r"<!-- newcomer-check: ([a-z-]+) -->")
 # The original backend guide's set-up: its .env example, exported.
 GUIDE_SECRET = "your-secret-key-min-32-chars-here"  # noqa: S105 (a documented placeholder, local only)
 START_TIMEOUT_SECONDS = 600.0  # the first `make run` installs what serving needs
@@ -47,14 +48,19 @@ class Command:
     expected: int
 
 
-def walkthrough(readme: Path) -> str:
-    """The bash block that follows the walk-through mark in ``readme``."""
+def checked_blocks(readme: Path) -> dict[str, str]:
+    """The bash block that follows each ``newcomer-check`` mark in ``readme``, by the mark's name, in order.
+    The walk-through must be among them."""
     text = readme.read_text(encoding="utf-8")
-    _, mark, rest = text.partition(WALKTHROUGH_MARK)
-    match = re.search(r"```bash\n(.*?)```", rest, flags=re.DOTALL)
-    if not mark or match is None:
-        raise NewcomerCheckError(f"README.md has no ```bash block after {WALKTHROUGH_MARK}")
-    return match.group(1)
+    blocks: dict[str, str] = {}
+    for mark in _MARK.finditer(text):
+        match = re.match(r"\s*```bash\n(.*?)```", text[mark.end() :], flags=re.DOTALL)
+        if match is None:
+            raise NewcomerCheckError(f"README.md has no ```bash block right after {mark.group(0)}")
+        blocks[mark.group(1)] = match.group(1)
+    if "walk-through" not in blocks:
+        raise NewcomerCheckError(f"README.md has no {WALKTHROUGH_MARK}")
+    return blocks
 
 
 def curl_commands(block: str) -> list[Command]:
@@ -119,8 +125,14 @@ def stop(server: subprocess.Popen[str]) -> None:
 
 
 def walk(clone: Path, base: str, env: dict[str, str]) -> list[str]:
-    """Run the walk-through in the clone; return a line per curl command (problems start with FAIL)."""
-    block = walkthrough(clone / "README.md")
+    """Run each checked block in the clone; return a line per curl command (problems start with FAIL)."""
+    lines = []
+    for name, block in checked_blocks(clone / "README.md").items():
+        lines += _walk_block(clone, base, env, name, block)
+    return lines
+
+
+def _walk_block(clone: Path, base: str, env: dict[str, str], name: str, block: str) -> list[str]:
     commands = curl_commands(block)
     script = re.sub(r"^API=\S+", f"API={base}", block, count=1, flags=re.MULTILINE)
     statuses = clone / ".newcomer-statuses"
@@ -144,11 +156,13 @@ def walk(clone: Path, base: str, env: dict[str, str]) -> list[str]:
         got = seen[index] if index < len(seen) else "none"
         ok = got == str(command.expected)
         first = command.text.splitlines()[0][:100]
-        lines.append(f"{'ok  ' if ok else 'FAIL'} {got} (README: {command.expected})  {first}")
+        lines.append(f"{'ok  ' if ok else 'FAIL'} {got} (README: {command.expected})  [{name}] {first}")
     if len(seen) != len(commands):
-        lines.append(f"FAIL {len(seen)} curl calls ran, the README has {len(commands)}")
+        lines.append(f"FAIL [{name}] {len(seen)} curl calls ran, the README has {len(commands)}")
     if completed.returncode != 0:
-        lines.append(f"FAIL the walk-through exited with {completed.returncode}: {completed.stderr[-1500:]}")
+        lines.append(
+            f"FAIL [{name}] the block exited with {completed.returncode}: {completed.stderr[-1500:]}"
+        )
     return lines
 
 
