@@ -325,6 +325,9 @@ class JwksCache:
             raw_keys = fetch_jwks(self.url, FETCH_TIMEOUT_SECONDS)
         except JwksFetchError as error:
             self.last_fetch_failed = True
+            # The pause after a failure counts from when it was known: a fetch that hung until its timeout
+            # must not shorten the pause (and the Retry-After the next requests are answered with).
+            self._last_attempt = _clock()
             logger.warning("JWKS fetch failed", extra={"jwks_url": self.url, "reason": str(error)})
             return
         self.last_fetch_failed = False
