@@ -1,7 +1,8 @@
 """The API's one error shape, and the one table that maps domain errors to answers.
 
 Every error is ``{"detail": "<sentence>", "code": "<snake_case>"}``; validation errors add
-``errors: [{field, message}]`` and are 400, not FastAPI's 422 (docs/adr/0003-domain-errors.md).
+``errors: [{field, message}]`` and are 400, not FastAPI's 422 (docs/adr/0003-domain-errors.md). Their ``detail``
+names the first problem (``title: must not be empty or only whitespace.``): many frontends show ``detail`` alone.
 """
 
 from __future__ import annotations
@@ -90,9 +91,21 @@ def error_response(
     return JSONResponse({"detail": detail, "code": code, **extra}, status_code=status_code, headers=headers)
 
 
+def validation_detail(errors_: Sequence[FieldError]) -> str:
+    """``<field>: <message>`` of the first problem, the message's first letter in lower case (unless it starts
+    a word in capitals, such as JSON)."""
+    if not errors_:
+        return errors.InvalidField.default_detail
+    first = errors_[0]
+    message = first.message
+    if message[:1].isupper() and not message[1:2].isupper():
+        message = message[:1].lower() + message[1:]
+    return f"{first.field}: {message}"
+
+
 def _validation_response(errors_: Sequence[FieldError]) -> JSONResponse:
     return error_response(
-        400, "validation_error", "The request is not valid.", errors=[item.model_dump() for item in errors_]
+        400, "validation_error", validation_detail(errors_), errors=[item.model_dump() for item in errors_]
     )
 
 
