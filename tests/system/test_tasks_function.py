@@ -104,7 +104,9 @@ def test_the_event_files_drive_the_handler_through_a_task_lifecycle(database: Ba
             # "Buy milk", pending, matches q=milk; a bare array on the spec's path, an object on the other.
             assert result["headers"]["x-total-count"] == "1"
             listed = json.loads(result["body"])
-            assert [task["id"] for task in (listed if style == "tasks-user-" else listed["tasks"])] == [task_id]
+            assert [task["id"] for task in (listed if style == "tasks-user-" else listed["tasks"])] == [
+                task_id
+            ]
         elif name == "tags":
             assert json.loads(result["body"]) == ["home", "shopping"]
         elif name != "delete":

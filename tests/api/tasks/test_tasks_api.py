@@ -198,9 +198,18 @@ def test_complete_with_a_body_sets_and_is_safe_to_retry(api: httpx.Client, accou
 # {} toggles and unknown fields are ignored: tests/api/tasks/test_frontend_patterns.py.
 @pytest.mark.parametrize(
     "body",
-    [{"completed": "true"}, {"completed": 1}, {"completed": None}, {"status": "done"}, {"is_completed": 0}, []],
+    [
+        {"completed": "true"},
+        {"completed": 1},
+        {"completed": None},
+        {"status": "done"},
+        {"is_completed": 0},
+        [],
+    ],
 )
-def test_complete_refuses_a_completion_that_is_not_one(api: httpx.Client, account: Account, body: Any) -> None:
+def test_complete_refuses_a_completion_that_is_not_one(
+    api: httpx.Client, account: Account, body: Any
+) -> None:
     task = _create(api, account)
     response = api.patch(f"/api/tasks/{task['id']}/complete", json=body, headers=account.headers)
     assert response.status_code == 400
