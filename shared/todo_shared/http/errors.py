@@ -19,13 +19,13 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
+from starlette.routing import Match, Route
 
 from todo_shared import errors
 from todo_shared.db.failures import database_failure
 from todo_shared.http.conditional import version_tag
 from todo_shared.observability import current_request_id, logger
-from todo_shared.thirdparty.fastapi import BODY_PARSE_ERROR_DETAIL
+from todo_shared.thirdparty.fastapi import BODY_PARSE_ERROR_DETAIL, routes_in_order
 
 RETRY_AFTER_SECONDS = "5"
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
@@ -188,11 +188,12 @@ _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 def allowed_methods(request: Request) -> list[str]:
-    """Every method the requested path accepts, over all the app's routes.
+    """Every method of the path's resource: the routes with the path template of the first route that matches.
 
     Starlette's 405 names only the methods of the first route whose path matched, but FastAPI makes one route
-    per method, so ``PUT /api/tasks`` would advertise ``Allow: GET`` alone; RFC 9110 wants them all. Each
-    method is tried on a fresh scope through the routes' public ``matches``, whatever their nesting.
+    per method, so ``PUT /api/tasks`` would advertise ``Allow: GET`` alone; RFC 9110 wants them all. And a
+    literal path is its own resource: ``/api/tasks/tags`` is matched before ``/api/tasks/{task_id}``, whose
+    methods it does not have. Each method is tried on a fresh scope through the routes' public ``matches``.
     """
     base = {
         "type": "http",
@@ -201,11 +202,22 @@ def allowed_methods(request: Request) -> list[str]:
         "headers": [],
         "query_string": b"",
     }
-    routes = request.app.router.routes
+    routes = [route for route in routes_in_order(request.app.router.routes) if isinstance(route, Route)]
+    owner = next(
+        (
+            route.path
+            for route in routes
+            if any(route.matches({**base, "method": method})[0] is not Match.NONE for method in _METHODS)
+        ),
+        None,
+    )
     return [
         method
         for method in _METHODS
-        if any(route.matches({**base, "method": method})[0] is Match.FULL for route in routes)
+        if any(
+            route.path == owner and route.matches({**base, "method": method})[0] is Match.FULL
+            for route in routes
+        )
     ]
 
 
