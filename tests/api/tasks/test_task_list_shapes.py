@@ -59,7 +59,7 @@ def test_link_pages_keep_the_filters_and_lead_to_every_page(
 ) -> None:
     _seed(api, account, 7)  # tasks 0, 2, 4, 6 have both tags
     prefix = "/api/tasks" if style == "own" else f"/api/{account.user_id}/tasks"
-    params: list[tuple[str, str]] = [
+    params: list[tuple[str, str | int | float | bool | None]] = [
         ("tag", "home"),
         ("tag", "CHORES"),
         ("sort", "title"),
@@ -149,8 +149,14 @@ def test_every_literal_route_under_tasks_is_reached_before_the_task_id_route() -
     assert len(literal) == 2 * len(LITERALS)  # both path styles
     for route in literal:
         path = route.path.replace("{user_id}", "someone")
-        for method in route.methods:
-            scope = {"type": "http", "path": path, "method": method, "headers": [], "query_string": b""}
+        for method in route.methods or ():
+            scope: dict[str, Any] = {
+                "type": "http",
+                "path": path,
+                "method": method,
+                "headers": [],
+                "query_string": b"",
+            }
             first = next(each for each in routes if each.matches(scope)[0] is Match.FULL)
             assert first is route, f"{method} {path} is taken by {first.path}"
 

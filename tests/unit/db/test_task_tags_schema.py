@@ -3,38 +3,28 @@ filter reads on PostgreSQL (docs/adr/0036-task-tags-storage.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
-from sqlalchemy import Engine, event, inspect, text
+from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session
 
-from devtools.migrate import alembic_config, migrate
+from devtools.migrate import migrate
 from tests.support.app_state import empty_database
-from todo_shared.db.engine import build_engine
+from tests.support.schema_checks import downgrade, plans, scratch_engine, statements_sent
 from todo_shared.tasks.queries import TaskListQuery, list_tags, list_tasks
 
 OWNER = "owner-1"
-
-
-@contextmanager
-def _engine(url: str) -> Iterator[Engine]:
-    engine = build_engine(url, keep_connections=False)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def _query(**filters: Any) -> TaskListQuery:
     return TaskListQuery(status="all", q=None, sort="created", order="desc", limit=50, offset=0, **filters)
 
 
-def _user_with_a_task_at_0005(engine: Engine) -> None:
+def _migrated_over_a_task_from_0005(url: str, engine: Engine) -> None:
+    """Migrate to 0005, write a user and a task as that schema had them, then migrate to the head."""
+    migrate(url, "0005")
     with engine.begin() as connection:
         connection.execute(
             text(
@@ -50,21 +40,13 @@ def _user_with_a_task_at_0005(engine: Engine) -> None:
             ),
             {"u": OWNER},
         )
-
-
-def _downgrade(url: str, revision: str) -> None:
-    with _engine(url) as engine, engine.begin() as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
+    migrate(url)
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
 def test_existing_tasks_get_no_tags_and_no_category_and_the_filters_work(kind: str, tmp_path: Path) -> None:
-    with empty_database(kind, tmp_path) as url, _engine(url) as engine:
-        migrate(url, "0005")
-        _user_with_a_task_at_0005(engine)
-        migrate(url)
+    with empty_database(kind, tmp_path) as url, scratch_engine(url) as engine:
+        _migrated_over_a_task_from_0005(url, engine)
         with engine.connect() as connection:
             row = connection.execute(text("SELECT title, category, version FROM tasks")).one()
         assert tuple(row) == ("written before tags", None, 3)
@@ -78,13 +60,11 @@ def test_existing_tasks_get_no_tags_and_no_category_and_the_filters_work(kind: s
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
 def test_down_to_0005_and_up_again_keeps_the_tasks(kind: str, tmp_path: Path) -> None:
-    with empty_database(kind, tmp_path) as url, _engine(url) as engine:
-        migrate(url, "0005")
-        _user_with_a_task_at_0005(engine)
-        migrate(url)
+    with empty_database(kind, tmp_path) as url, scratch_engine(url) as engine:
+        _migrated_over_a_task_from_0005(url, engine)
         with engine.begin() as connection:
             connection.execute(text("""UPDATE tasks SET tags = '["work"]', category = 'Home'"""))
-        _downgrade(url, "0005")
+        downgrade(url, "0005")
         columns = {column["name"] for column in inspect(engine).get_columns("tasks")}
         assert not columns & {"tags", "category"}
         if kind == "postgres":
@@ -102,7 +82,7 @@ def test_the_tag_filter_reads_the_owners_tag_keys_from_its_index(tmp_path: Path)
     """The list statement the code sends with a tag filter, explained by PostgreSQL: a bitmap scan of the GIN
     index over (owner, tag) keys, over an owner with thousands of tasks (a few with the tag) beside other owners
     whose every task has it. An index over the tags alone would find all of theirs too."""
-    with empty_database("postgres", tmp_path) as url, _engine(url) as engine:
+    with empty_database("postgres", tmp_path) as url, scratch_engine(url) as engine:
         migrate(url)
         with engine.begin() as connection:
             connection.exec_driver_sql(
@@ -117,20 +97,9 @@ def test_the_tag_filter_reads_the_owners_tag_keys_from_its_index(tmp_path: Path)
                 "now(), now(), 1 FROM generate_series(1, 20000) AS n"
             )
             connection.exec_driver_sql("ANALYZE tasks")
-        sent: list[tuple[str, Any]] = []
-
-        def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
-            if "FROM tasks" in statement:
-                sent.append((statement, parameters))
-
-        event.listen(engine, "before_cursor_execute", record)
-        with Session(engine) as session:
+        with statements_sent(engine, "tasks") as sent, Session(engine) as session:
             found, total = list_tasks(session=session, owner_id=OWNER, query=_query(tags=("work",)))
-        event.remove(engine, "before_cursor_execute", record)
         assert (len(found), total) == (4, 4)  # owner-1's 4000 tasks: 5000, 10000, 15000, 20000 have it
-        ((statement, parameters),) = sent
-        with engine.connect() as connection:
-            plan = "\n".join(
-                str(row[0]) for row in connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)
-            )
+        assert len(sent) == 1, sent
+        (plan,) = plans(engine, sent)
     assert "Bitmap Index Scan on ix_tasks_user_tags" in plan, plan
