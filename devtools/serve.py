@@ -18,6 +18,7 @@ from devtools.functions import DOCS_FUNCTION, combined_app, load_function
 from devtools.net import browser_base
 from devtools.startup import StartupError, prepare_local_run
 from todo_shared.config.settings import Settings
+from todo_shared.http.task_lists import describe_user_path_list
 
 
 def build_local_app(settings: Settings) -> FastAPI:
@@ -25,6 +26,9 @@ def build_local_app(settings: Settings) -> FastAPI:
     # shown at /docs by the docs function's own page and files.
     app = combined_app()
     app.include_router(load_function(DOCS_FUNCTION).ui_router, include_in_schema=False)
+    # The document says what the list on the spec's path answers with these settings.
+    built = app.openapi
+    app.openapi = lambda: describe_user_path_list(built(), settings.user_path_task_list)  # type: ignore[method-assign]
     cors = template.cors(template.project_template())
     app.add_middleware(
         CORSMiddleware,

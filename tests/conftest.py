@@ -162,6 +162,16 @@ def fresh_login_throttle(database: Backend) -> Iterator[None]:
 
 
 @pytest.fixture
+def spec_path_lists_the_object(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """``USER_PATH_TASK_LIST=object`` for the test: the spec's path lists the page object (before ``api``)."""
+    monkeypatch.setenv("USER_PATH_TASK_LIST", "object")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.delenv("USER_PATH_TASK_LIST")
+    get_settings.cache_clear()
+
+
+@pytest.fixture
 def round_trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[RoundTrips]:
     """Database round trips counted from here (tests/support/round_trips.py)."""
     with counting_round_trips(monkeypatch) as counter:

@@ -4,6 +4,7 @@ Each other function's app knows only its own routes, so none of them can describ
 document is generated from all of them at development time (``make openapi``) and shipped beside this
 file; a test fails when it no longer matches the code. Serving a file keeps this
 function's cold start small: it imports none of the other functions, and needs neither secrets nor database.
+One setting changes what the API answers, and the document served says so: ``USER_PATH_TASK_LIST``.
 
 Swagger UI's script and styles are served from here too, at the exact version vendored in ``swagger-ui/``
 (``python -m devtools.swagger_ui``), so the page loads nothing from another origin and its Content-Security-
@@ -22,8 +23,10 @@ from typing import Annotated
 from fastapi import APIRouter, Header, HTTPException
 from fastapi.responses import HTMLResponse, Response
 
+from todo_shared.config.settings import TaskListShape, settings_environ, user_path_task_list
 from todo_shared.http.app_factory import API_TITLE, create_app
 from todo_shared.http.static_assets import gzipped_file_response
+from todo_shared.http.task_lists import describe_user_path_list
 from todo_shared.runtime.lambda_handler import make_lambda_handler
 
 HERE = Path(__file__).parent
@@ -98,13 +101,18 @@ ui_router = APIRouter(tags=["docs"])
 
 
 @cache
-def openapi_bytes() -> bytes:
-    return OPENAPI_DOCUMENT.read_bytes()
+def openapi_bytes(shape: TaskListShape = "array") -> bytes:
+    committed = OPENAPI_DOCUMENT.read_bytes()
+    if shape == "array":  # as committed
+        return committed
+    described = describe_user_path_list(json.loads(committed), shape)
+    return json.dumps(described, indent=2, ensure_ascii=False).encode()
 
 
 @router.get("/openapi.json")
 async def openapi_document() -> Response:
-    return Response(openapi_bytes(), media_type="application/json")
+    # A bad value is a 503 naming the setting, as the tasks function answers it.
+    return Response(openapi_bytes(user_path_task_list(settings_environ())), media_type="application/json")
 
 
 @ui_router.get("/docs")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Body, Request, Response
 
 from todo_shared import errors
 from todo_shared.http.app_factory import create_app
@@ -15,21 +15,17 @@ from todo_shared.http.conditional import ETAG_HEADER, VersionCheckDep, version_t
 from todo_shared.http.deps import CurrentUser, SessionDep
 from todo_shared.http.openapi import error_responses
 from todo_shared.http.routing import OwnCollectionRoutes
+from todo_shared.http.task_lists import PAGING_HEADERS, page_answer, user_path_answer
 from todo_shared.http.task_params import TaskIdPath, TaskListDep
-from todo_shared.models import (
-    Task,
-    TaskCompletion,
-    TaskCreate,
-    TaskPublic,
-    TasksPublic,
-    TaskUpdate,
-)
+from todo_shared.models import Task
 from todo_shared.runtime.lambda_handler import make_lambda_handler
 from todo_shared.tasks import queries, service
+from todo_shared.tasks.schemas import TaskCompletion, TaskCreate, TaskPublic, TasksPublic, TaskUpdate
 
 router = APIRouter(tags=["tasks"])
 tasks = OwnCollectionRoutes(router, "tasks")
 
+LIST = error_responses(headers={200: PAGING_HEADERS})
 READ = error_responses(errors.TaskNotFound, headers={200: ETAG_HEADER})
 WRITE = error_responses(
     errors.TaskNotFound, errors.VersionMismatch, headers={200: ETAG_HEADER, 412: ETAG_HEADER}
@@ -39,14 +35,34 @@ DELETE = error_responses(errors.TaskNotFound, errors.VersionMismatch, headers={4
 
 def answer(response: Response, task: Task) -> TaskPublic:
     response.headers["ETag"] = version_tag(task.version)
-    return TaskPublic.model_validate(task)
+    return TaskPublic.of(task)
 
 
-@tasks.route("GET", "", summary="List your tasks", response_model=TasksPublic)
-def list_my_tasks(session: SessionDep, user: CurrentUser, query: TaskListDep) -> TasksPublic:
+@tasks.route(
+    "GET", "", summary="List your tasks", styles=("own",), responses=LIST, response_model=TasksPublic
+)
+def list_my_tasks(
+    request: Request, response: Response, session: SessionDep, user: CurrentUser, query: TaskListDep
+) -> TasksPublic:
     found, total = queries.list_tasks(session=session, owner_id=user.id, query=query)
-    page = [TaskPublic.model_validate(task) for task in found]
-    return TasksPublic(tasks=page, total=total, limit=query.limit, offset=query.offset)
+    return page_answer(request, response, found, total, query)
+
+
+ARRAY = "List your tasks: a JSON array, the paging in X-Total-Count and Link"
+
+
+@tasks.route("GET", "", summary=ARRAY, styles=("user",), responses=LIST, response_model=list[TaskPublic])
+def list_my_tasks_as_array(
+    request: Request, response: Response, session: SessionDep, user: CurrentUser, query: TaskListDep
+) -> list[TaskPublic] | Response:
+    found, total = queries.list_tasks(session=session, owner_id=user.id, query=query)
+    return user_path_answer(page_answer(request, response, found, total, query), response)
+
+
+# A literal path under …/tasks/: registered before /{task_id}, which would otherwise take it as an id.
+@tasks.route("GET", "/tags", summary="List your tags, A to Z (any case)", response_model=list[str])
+def list_my_tags(session: SessionDep, user: CurrentUser) -> list[str]:
+    return queries.list_tags(session=session, owner_id=user.id)
 
 
 @tasks.route(
@@ -112,7 +128,7 @@ def delete_my_task(
 @tasks.route(
     "PATCH",
     "/{task_id}/complete",
-    summary='Toggle completion (no body) or set it ({"completed": bool})',
+    summary='Toggle completion (no body, or {}) or set it ({"completed": bool}, or status)',
     responses=WRITE,
     response_model=TaskPublic,
 )
@@ -124,9 +140,8 @@ def complete_my_task(
     response: Response,
     data: Annotated[TaskCompletion | None, Body()] = None,
 ) -> TaskPublic:
-    completed = None if data is None else data.completed
     task = service.complete_own_task(
-        session=session, owner_id=user.id, raw_id=task_id, version_check=check, completed=completed
+        session=session, owner_id=user.id, raw_id=task_id, version_check=check, completion=data
     )
     return answer(response, task)
 

@@ -1,6 +1,6 @@
 """frontend identities: users.email nullable (a frontend's token often names its user by ``sub`` alone)
 
-Revision ID: 0006_frontend_identities
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-08
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_frontend_identities"
+revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,4 +1,4 @@
-"""SQLModel tables and their API shapes.
+"""SQLModel tables, and the public shape of a user.
 
 Timestamps are timezone-aware UTC in every database: ``UTCDateTime`` stores them as ``timestamptz`` on
 PostgreSQL and gives them back with their offset on SQLite, which keeps no zone.
@@ -6,15 +6,15 @@ PostgreSQL and gives them back with their offset on SQLite, which keeps no zone.
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import ConfigDict, StrictBool, field_validator
-from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Index, String, func, text
+from pydantic import ConfigDict
+from sqlalchemy import JSON, CheckConstraint, Column, DateTime, ForeignKey, Index, String, func, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -106,274 +106,30 @@ Index(
 
 
 # --- Tasks -------------------------------------------------------------------------------------------------
-# The model family (as in the FastAPI full-stack template): TaskBase holds the fields a client writes and the
-# rules they share; TaskCreate (POST), TaskReplace (PUT) and TaskUpdate (PATCH) are request bodies; Task is
-# the table; TaskPublic and TasksPublic are what the API answers.
+# The table only: what the API reads and writes (bodies, answers, the rules of each value) is in
+# todo_shared.tasks.schemas and todo_shared.tasks.fields.
 
 TITLE_MAX_LENGTH = 200
 DESCRIPTION_MAX_LENGTH = 1000
-# Due dates must fall in this window (UTC). The bounds keep every value representable once converted to
-# any database time zone (pg8000 cannot read back year 10000 or pre-1970 local-mean-time offsets).
-DUE_DATE_MIN = datetime(1970, 1, 1, tzinfo=UTC)
-DUE_DATE_MAX = datetime(9999, 12, 30, 23, 59, 59, 999999, tzinfo=UTC)
-_DUE_DATE_RANGE = "Must be between 1970-01-01 and 9999-12-30 (UTC)."
-# ISO 8601 extended format as browsers and RFC 3339 write it: a date, optionally a time (seconds and up to
-# six fractional digits optional) and an offset (Z or ±HH:MM).
-_ISO_DATE_TIME = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-    r"(?:[Tt ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})?)?"
-)
+CATEGORY_MAX_LENGTH = 50
 # Priority order (low < medium < high) is the pair (priority = 'high', priority): false < true, then
 # 'low' < 'medium'. The index and the list query use this same text, so PostgreSQL reads the order from the
 # index (and Alembic compares it: PostgreSQL gives a CASE expression back reformatted).
 PRIORITY_IS_HIGH_SQL = "(priority = 'high')"
-# Request bodies refuse unknown fields (a typo such as "dueDate" must not be dropped silently). SQLModel types
-# model_config as its own TypedDict, which pydantic's ConfigDict does not satisfy.
-_REQUEST_CONFIG = ConfigDict(extra="forbid")
-# Response bodies: a field with a default is still always present in an answer, so the document lists it as
-# required (typed clients then read it as non-optional).
-_RESPONSE_CONFIG = ConfigDict(json_schema_serialization_defaults_required=True)
+# A task's tags: a JSON array of strings (jsonb on PostgreSQL), written with the task in one statement.
+TAGS_TYPE = JSON().with_variant(JSONB(), "postgresql")
+# The tag filter's index on PostgreSQL: GIN over each task's (owner, lower-cased tag) keys, built by a SQL
+# function the migration creates (0007). The list query calls it on both sides, so the keys always agree.
+TAG_KEYS_FUNCTION = "task_tag_keys"
 
 
-def clean_text(value: str) -> str:
-    """Refuse text no column may hold (NUL, unpaired surrogates) and trim surrounding whitespace."""
-    if "\x00" in value:
-        raise ValueError("Must not contain NUL characters.")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("Must be valid Unicode text (no unpaired surrogates).") from None
-    return value.strip()
-
-
-def parse_due_date(value: Any) -> datetime | None:
-    """An ISO 8601 string (or a datetime from code) as an aware UTC datetime.
-
-    A date without a time means midnight UTC of that day; a date-time without an offset is taken as UTC.
-    Numbers are refused (no Unix timestamps), as is anything outside ``DUE_DATE_MIN``…``DUE_DATE_MAX``.
-    """
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, str):
-        if _ISO_DATE_TIME.fullmatch(value) is None:
-            raise ValueError("Must be an ISO 8601 date (2026-12-01) or date-time (2026-12-01T17:00:00Z).")
-        try:
-            moment = datetime.fromisoformat(value.upper())
-        except ValueError:
-            raise ValueError("Must be a real calendar date and time of day.") from None
-    else:
-        raise ValueError("Must be an ISO 8601 date or date-time string.")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    try:
-        moment = moment.astimezone(UTC)
-    except OverflowError:
-        raise ValueError(_DUE_DATE_RANGE) from None
-    if not DUE_DATE_MIN <= moment <= DUE_DATE_MAX:
-        raise ValueError(_DUE_DATE_RANGE)
-    return moment
-
-
-class TaskBase(SQLModel):
-    """The fields a client writes, and the rules every task body shares."""
-
-    title: str = Field(
-        max_length=TITLE_MAX_LENGTH,
-        description="1–200 characters once surrounding whitespace is trimmed.",
-        schema_extra={"examples": ["Buy milk"]},
-    )
-    description: str | None = Field(
-        default=None,
-        max_length=DESCRIPTION_MAX_LENGTH,
-        description="Up to 1000 characters once trimmed; empty or whitespace-only becomes null.",
-    )
-    completed: StrictBool = Field(default=False, description="A JSON boolean (no 0/1 or strings).")
-    priority: Priority = Field(default=Priority.MEDIUM, sa_type=String(10))
-    due_date: datetime | None = Field(
-        default=None,
-        sa_type=UTCDateTime,
-        description=(
-            "ISO 8601 date or date-time. A date alone means 00:00 UTC that day; a date-time without an "
-            "offset is taken as UTC. Answered in UTC with an offset."
-        ),
-        schema_extra={"examples": ["2026-12-01T17:00:00Z"]},
-    )
-
-    @field_validator("title", mode="before")
-    @classmethod
-    def _clean_title(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            return value  # the str schema refuses it
-        cleaned = clean_text(value)
-        if not cleaned:
-            raise ValueError("Must not be empty or only whitespace.")
-        return cleaned
-
-    @field_validator("description", mode="before")
-    @classmethod
-    def _clean_description(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        return clean_text(value) or None
-
-    @field_validator("due_date", mode="before")
-    @classmethod
-    def _parse_due_date(cls, value: Any) -> Any:
-        return parse_due_date(value)
-
-
-# --- What the request schemas say, exactly as the validators above decide (checked by tests/unit/test_models_schema.py
-# and by schemathesis in tests/system/test_fuzz_schema.py) -------------------------------------------------
-
-# Python's whitespace (str.isspace, what str.strip removes), spelled out: JSON Schema's \s is ECMAScript's, a
-# different set (it has U+FEFF and lacks U+001C-U+001F and U+0085).
-WHITESPACE_CLASS = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-# A title: no NUL, and at least one character that trimming keeps.
-TITLE_PATTERN = rf"^[^\x00]*[^\x00{WHITESPACE_CLASS}][^\x00]*$"
-DESCRIPTION_PATTERN = r"^[^\x00]*$"
-
-
-def _due_date_pattern() -> str:
-    """What ``parse_due_date`` accepts, as a regular expression: a real calendar date from 1970 to 9999, an
-    optional time (23:59:59.999999 at most) and offset (under 24 hours). At the two ends of the range the
-    pattern takes only what is inside it whatever the offset: 1970-01-01 without a positive offset, 9999-12-30
-    without a negative one, never 9999-12-31."""
-    day31 = "(?:0[1-9]|[12][0-9]|3[01])"
-    day30 = "(?:0[1-9]|[12][0-9]|30)"
-    feb = "02-(?:0[1-9]|1[0-9]|2[0-8])"
-    jan_to_nov = f"(?:01-{day31}|{feb}|(?:0[3578]|10)-{day31}|(?:0[469]|11)-{day30})"
-    any_day = f"(?:{jan_to_nov}|12-{day31})"
-    years_between = "(?:197[1-9]|19[89][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])"
-    leap_day = (
-        "(?:19(?:7[26]|8[048]|9[26])|[2-9][0-9](?:0[48]|[2468][048]|[13579][26])|(?:[2468][048]|[3579][26])00)"
-        "-02-29"
-    )
-    dates = (
-        f"(?:{years_between}-{any_day}|{leap_day}"
-        f"|1970-(?:01-(?:0[2-9]|[12][0-9]|3[01])|{feb}|(?:0[3578]|1[02])-{day31}|(?:0[469]|11)-{day30})"
-        f"|9999-(?:{jan_to_nov}|12-(?:0[1-9]|[12][0-9])))"
-    )
-    time = r"[Tt ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?"
-    offset = "(?:[01][0-9]|2[0-3]):[0-5][0-9]"
-    return (
-        f"^(?:{dates}(?:{time}(?:[Zz]|[+-]{offset})?)?"
-        rf"|1970-01-01(?:{time}(?:[Zz]|-{offset}|\+00:00)?)?"
-        rf"|9999-12-30(?:{time}(?:[Zz]|\+{offset}|-00:00)?)?)$"
-    )
-
-
-DUE_DATE_PATTERN = _due_date_pattern()
-
-
-def _string_branch(prop: dict[str, Any]) -> dict[str, Any]:
-    """The string schema of a property (``anyOf: [string, null]`` for a nullable one)."""
-    return next((each for each in prop.get("anyOf", []) if each.get("type") == "string"), prop)
-
-
-def _request_schema(schema: dict[str, Any], *, defaults: bool) -> None:
-    """A write body's schema: the patterns the validators apply, and no ``default`` keyword.
-
-    A property with a default is optional in a request, but openapi-typescript (with its default
-    ``defaultNonNullable``) types every property that has a ``default`` as required, so that a create with a title
-    only would not compile. The default is said in words instead (``defaults``); without it absence means
-    "unchanged". ``due_date`` has the pattern of what is accepted (``format: date-time`` would say RFC 3339,
-    which requires an offset and allows years 0000-9999 and leap seconds).
-    """
-    properties: dict[str, dict[str, Any]] = schema["properties"]
-    for prop in properties.values():
-        if "default" in prop:
-            value = prop.pop("default")
-            if defaults and value is not None:
-                said = f"Default: {json.dumps(value)}."
-                prop["description"] = f"{prop['description']} {said}" if "description" in prop else said
-    _string_branch(properties["title"])["pattern"] = TITLE_PATTERN
-    _string_branch(properties["description"])["pattern"] = DESCRIPTION_PATTERN
-    due = _string_branch(properties["due_date"])
-    due.pop("format", None)
-    due["pattern"] = DUE_DATE_PATTERN
-
-
-def _create_schema(schema: dict[str, Any]) -> None:
-    _request_schema(schema, defaults=True)
-
-
-def _update_schema(schema: dict[str, Any]) -> None:
-    _request_schema(schema, defaults=False)
-
-
-def _ignored_field(
-    description: str = "Accepted with any value and ignored: a read-only field of the task, as sent back.",
-) -> Any:
-    return Field(default=None, exclude=True, description=description)
-
-
-class TaskReadOnlyFields(SQLModel):
-    """The task's own read-only fields, which a frontend sends back with the task it read: accepted, whatever
-    their values, and never applied (``exclude``: they are not part of what is written).
-
-    The request schema does not mark them ``readOnly``: openapi-typescript's ``--read-write-markers`` would then
-    type them as ``never`` in a request body, so that a frontend could not send the task back as read. They are
-    ``readOnly`` in ``TaskPublic``, where they come from."""
-
-    id: Any = _ignored_field()
-    user_id: Any = _ignored_field()
-    created_at: Any = _ignored_field()
-    updated_at: Any = _ignored_field()
-    version: Any = _ignored_field(
-        "Accepted with any value and ignored: send the task's ETag in If-Match to write only at that version."
-    )
-
-
-class TaskCreate(TaskReadOnlyFields, TaskBase):
-    """``POST`` body: ``title`` required, the rest optional with their defaults."""
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_create_schema)  # type: ignore[assignment]
-
-
-class TaskUpdate(TaskReadOnlyFields, TaskBase):
-    """``PUT`` and ``PATCH`` body: the fields given change, the others stay. ``description`` and ``due_date``
-    may be set to null; ``title``, ``completed`` and ``priority`` may not."""
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_update_schema)  # type: ignore[assignment]
-
-    title: str = Field(default=None, max_length=TITLE_MAX_LENGTH)
-    completed: StrictBool = Field(default=None)
-    priority: Priority = Field(default=None)
-    description: str | None = Field(
-        default=None,
-        max_length=DESCRIPTION_MAX_LENGTH,
-        description="Up to 1000 characters once trimmed; empty, whitespace-only or null clears it.",
-    )
-    due_date: datetime | None = Field(
-        default=None,
-        sa_type=UTCDateTime,
-        description="ISO 8601 date or date-time, or null to clear it (see TaskCreate).",
-    )
-
-    @field_validator("title", "completed", "priority", mode="before")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("Must not be null.")
-        return value
-
-
-class TaskCompletion(SQLModel):
-    """Optional body of ``PATCH …/{id}/complete``: sets the state (no body toggles it)."""
-
-    model_config = _REQUEST_CONFIG  # type: ignore[assignment]
-
-    completed: StrictBool
-
-
-class Task(TaskBase, table=True):
+class Task(SQLModel, table=True):
     __tablename__ = "tasks"
     __table_args__ = (
         CheckConstraint("priority IN ('low', 'medium', 'high')", name="ck_tasks_priority"),
         # Each list ordering has an index led by user_id and ending in id (the tie-breaker); PostgreSQL scans
-        # them forwards for asc and backwards for desc. The title index follows the class (it needs columns).
+        # them forwards for asc and backwards for desc. The title and tag indexes follow the class (they need
+        # columns).
         Index("ix_tasks_user_created", "user_id", "created_at", "id"),
         Index("ix_tasks_user_updated", "user_id", "updated_at", "id"),
         Index("ix_tasks_user_due", "user_id", "due_date", "id"),
@@ -385,6 +141,15 @@ class Task(TaskBase, table=True):
     user_id: str = Field(
         sa_column=Column(String(64), ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     )
+    title: str = Field(max_length=TITLE_MAX_LENGTH)
+    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX_LENGTH)
+    completed: bool = False
+    priority: Priority = Field(default=Priority.MEDIUM, sa_type=String(10))
+    due_date: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    tags: list[str] = Field(
+        default_factory=list, sa_column=Column(TAGS_TYPE, nullable=False, server_default=text("'[]'"))
+    )
+    category: str | None = Field(default=None, max_length=CATEGORY_MAX_LENGTH)
     created_at: datetime = _timestamp_column()
     updated_at: datetime = _timestamp_column()
     # Optimistic concurrency: every write that changes the task adds one, in the UPDATE that checks it.
@@ -400,46 +165,12 @@ Index(
     func.lower(_tasks_table.c.title.collate("C")),
     _tasks_table.c.id,
 ).ddl_if(dialect="postgresql")
-
-
-SERVER_MANAGED_FIELDS = ("id", "user_id", "created_at", "updated_at", "version")
-
-
-def _public_task_schema(schema: dict[str, Any]) -> None:
-    """The fields the server manages are ``readOnly``: write bodies may carry them, but they are never applied."""
-    for name in SERVER_MANAGED_FIELDS:
-        schema["properties"][name]["readOnly"] = True
-
-
-class TaskPublic(TaskBase):
-    """A task as the API answers it; timestamps are UTC with an offset."""
-
-    model_config = ConfigDict(  # type: ignore[assignment]
-        json_schema_serialization_defaults_required=True, json_schema_extra=_public_task_schema
-    )
-
-    id: int
-    user_id: str
-    created_at: datetime
-    updated_at: datetime
-    version: int = Field(
-        description=(
-            "1 when created, one more after every write that changes the task. The task's ETag is this "
-            'number in double quotes (e.g. "3"); send it back in If-Match to refuse lost updates.'
-        ),
-        schema_extra={"examples": [1]},
-    )
-
-
-class TasksPublic(SQLModel):
-    """One page of a task list; ``total`` counts every task matching the filters."""
-
-    model_config = _RESPONSE_CONFIG  # type: ignore[assignment]
-
-    tasks: list[TaskPublic]
-    total: int
-    limit: int
-    offset: int
+# The tag filter (PostgreSQL only; SQLite scans the owner's tasks).
+Index(
+    "ix_tasks_user_tags",
+    getattr(func, TAG_KEYS_FUNCTION)(_tasks_table.c.user_id, _tasks_table.c.tags),
+    postgresql_using="gin",
+).ddl_if(dialect="postgresql")
 
 
 # --- Authentication state (revocation, login throttling) and the public user shape ------------------------
@@ -519,7 +250,9 @@ class RefreshToken(SQLModel, table=True):
 class UserPublic(SQLModel):
     """A user as the API shows it (never the password hash)."""
 
-    model_config = _RESPONSE_CONFIG  # type: ignore[assignment]
+    # A field with a default is still always present in an answer: the document lists it as required (typed
+    # clients then read it as non-optional). SQLModel types model_config as its own TypedDict.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)  # type: ignore[assignment]
 
     id: str
     email: str | None = Field(

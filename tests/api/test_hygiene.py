@@ -494,9 +494,14 @@ PAYLOADS = [
 _INTERNALS_ANY_CASE = ("traceback", 'file "', "sqlalchemy", "psycopg", "pg8000", "sqlite", "syntax error")
 _SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|DROP|UNION|FROM|WHERE)\b")
 # Free text stored as given; every other body field refuses such a value.
-LITERAL_FIELDS = {"title", "description", "name"}
-QUERY_FIELDS = {"status", "sort", "order", "limit", "offset"}
-BODY_FIELDS = {"email", "password", "name", "title", "description", "priority", "due_date", "completed"}
+LITERAL_FIELDS = {"title", "description", "name", "category"}
+QUERY_FIELDS = {"status", "completed", "priority", "sort", "order", "limit", "offset"}
+# Filters matched literally, against the caller's tasks only (which have no tags and no category here).
+LITERAL_FILTERS = {"tag", "category"}
+BODY_FIELDS = {
+    *("email", "password", "name", "title", "description", "priority", "due_date", "completed"),
+    *("tags", "category", "status", "is_completed", "dueDate"),
+}
 
 
 def internals_in(response: httpx.Response, payload: str) -> list[str]:
@@ -585,12 +590,21 @@ def test_injection_in_path_query_and_header_parameters_is_harmless(
             elif where == "query" and name in QUERY_FIELDS:
                 assert (response.status_code, body["code"]) == (400, "validation_error"), label
                 assert [error["field"] for error in body["errors"]] == [name], label
-            elif where == "query" and name == "q":
-                # Matched literally and only among the caller's tasks (the victim has the same titles).
+            elif where == "query" and name in ("q", *LITERAL_FILTERS):
+                # Matched literally and only among the caller's tasks (the victim has the same titles); the
+                # spec's path answers a bare array.
                 assert response.status_code == 200, label
-                assert [task["id"] for task in body["tasks"]] == [matching.id], label
-                assert body["total"] == 1, label
-    assert covered >= {"user_id", "task_id", "q", *QUERY_FIELDS}  # the document still has them all
+                tasks = body if isinstance(body, list) else body["tasks"]
+                expected = [matching.id] if name == "q" else []
+                assert [task["id"] for task in tasks] == expected, label
+                assert response.headers["x-total-count"] == str(len(expected)), label
+    assert covered >= {
+        "user_id",
+        "task_id",
+        "q",
+        *QUERY_FIELDS,
+        *LITERAL_FILTERS,
+    }  # the document has them all
 
     after = snapshot(database, victim)
     assert after.victim_tasks == before.victim_tasks
@@ -698,6 +712,10 @@ def test_injection_in_body_fields_is_stored_literally_or_refused(
                 assert response.status_code == operation.success, (label, response.text)
                 assert answer[field] == payload, label
                 assert getattr(stored(database, Task, answer["id"]), field) == payload, label
+            elif field == "tags":  # one string: comma-separated tags (the payloads have no comma)
+                assert response.status_code == operation.success, (label, response.text)
+                assert answer[field] == [payload], label
+                assert stored(database, Task, answer["id"]).tags == [payload], label
             else:
                 assert (response.status_code, answer["code"]) == (400, "validation_error"), (label, answer)
                 assert [error["field"] for error in answer["errors"]] == [field], label

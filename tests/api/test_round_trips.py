@@ -34,9 +34,14 @@ EXPECTED_ROUND_TRIPS = {
     "GET /health/ready": 1,
     "GET /api/auth/verify": 1,
     "GET /api/tasks": 2,  # the token's user and revocation, the page with its count
+    "GET /api/{user_id}/tasks": 2,  # the same statement, answered as an array
+    "GET /api/tasks?tag=…&category=…": 2,  # the filters are in the same statement
+    "GET /api/tasks/tags": 2,
     "POST /api/tasks": 3,  # the token check, the INSERT, COMMIT
+    "POST /api/tasks with tags and category": 3,  # tags are a column of the task: the same INSERT
     "GET /api/tasks/{id}": 2,
-    "PATCH /api/tasks/{id}": 3,
+    "PATCH /api/tasks/{id}": 3,  # a write that changes nothing (the value is already set)
+    "PATCH /api/tasks/{id} changing its tags": 4,  # the token check, the locked read, the UPDATE, COMMIT
     "PATCH /api/tasks/{id}/complete": 4,
     "DELETE /api/tasks/{id}": 3,
     "POST /api/auth/login": 7,  # the session and its first refresh token are two inserts
@@ -67,14 +72,31 @@ def test_round_trips_per_route(client: httpx.Client, round_trips: RoundTrips) ->
     for number in range(20):
         assert client.post("/api/tasks", json={"title": f"task {number}"}, headers=auth).status_code == 201
     task_id = client.get("/api/tasks", headers=auth).json()["tasks"][0]["id"]
+    user_id = client.get("/api/auth/verify", headers=auth).json()["user"]["id"]
+    tagged = {"title": "t", "tags": ["home", "errands"], "category": "Home", "dueDate": "2026-12-01"}
+    tag_sets = iter([["a"], ["b"]] * 2)
     measured = {
         "GET /health/ready": trips_of(round_trips, lambda: client.get("/health/ready"), 200),
         "GET /api/auth/verify": trips_of(
             round_trips, lambda: client.get("/api/auth/verify", headers=auth), 200
         ),
         "GET /api/tasks": trips_of(round_trips, lambda: client.get("/api/tasks", headers=auth), 200),
+        "GET /api/{user_id}/tasks": trips_of(
+            round_trips, lambda: client.get(f"/api/{user_id}/tasks", headers=auth), 200
+        ),
+        "GET /api/tasks?tag=…&category=…": trips_of(
+            round_trips,
+            lambda: client.get("/api/tasks", params={"tag": "home", "category": "home"}, headers=auth),
+            200,
+        ),
+        "GET /api/tasks/tags": trips_of(
+            round_trips, lambda: client.get("/api/tasks/tags", headers=auth), 200
+        ),
         "POST /api/tasks": trips_of(
             round_trips, lambda: client.post("/api/tasks", json={"title": "t"}, headers=auth), 201
+        ),
+        "POST /api/tasks with tags and category": trips_of(
+            round_trips, lambda: client.post("/api/tasks", json=tagged, headers=auth), 201
         ),
         "GET /api/tasks/{id}": trips_of(
             round_trips, lambda: client.get(f"/api/tasks/{task_id}", headers=auth), 200
@@ -82,6 +104,11 @@ def test_round_trips_per_route(client: httpx.Client, round_trips: RoundTrips) ->
         "PATCH /api/tasks/{id}": trips_of(
             round_trips,
             lambda: client.patch(f"/api/tasks/{task_id}", json={"title": "x"}, headers=auth),
+            200,
+        ),
+        "PATCH /api/tasks/{id} changing its tags": trips_of(
+            round_trips,
+            lambda: client.patch(f"/api/tasks/{task_id}", json={"tags": next(tag_sets)}, headers=auth),
             200,
         ),
         "PATCH /api/tasks/{id}/complete": trips_of(

@@ -78,6 +78,39 @@ def test_docs_function_serves_the_committed_document() -> None:
     assert body == openapi.COMMITTED_DOCUMENT.read_bytes()
 
 
+def _spec_path_list(document: dict[str, Any]) -> Any:
+    answer = document["paths"]["/api/{user_id}/tasks"]["get"]["responses"]["200"]
+    return answer["content"]["application/json"]["schema"]
+
+
+def test_with_user_path_task_list_object_the_document_says_what_is_answered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The committed document says array on the spec's path; a deployment answering the page object there
+    serves a document that says so (and nothing else changes)."""
+    committed = json.loads(openapi.COMMITTED_DOCUMENT.read_text(encoding="utf-8"))
+    assert _spec_path_list(committed)["type"] == "array"
+    monkeypatch.setenv("USER_PATH_TASK_LIST", "object")
+    status, _, body = invoke_docs("docs-openapi.json")
+    assert status == 200
+    served = json.loads(body)
+    assert _spec_path_list(served) == {"$ref": "#/components/schemas/TasksPublic"}
+    assert (
+        _spec_path_list(served)
+        == committed["paths"]["/api/tasks"]["get"]["responses"]["200"]["content"]["application/json"][
+            "schema"
+        ]
+    )
+    served["paths"]["/api/{user_id}/tasks"] = committed["paths"]["/api/{user_id}/tasks"]
+    assert served == committed
+
+
+def test_a_bad_user_path_task_list_is_a_503(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("USER_PATH_TASK_LIST", "bare")
+    status, _, body = invoke_docs("docs-openapi.json")
+    assert (status, json.loads(body)["code"]) == (503, "service_misconfigured")
+
+
 def test_docs_function_serves_swagger_ui_pointing_at_the_document() -> None:
     status, headers, body = invoke_docs("docs.json")
     assert status == 200

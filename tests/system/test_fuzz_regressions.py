@@ -5,6 +5,9 @@ so that they stay covered whatever the fuzzer draws next time.
   path also takes POST): FastAPI makes one route per method and Starlette's 405 names the first match's.
   Fixed in ``todo_shared.errors`` (the 405 handler lists every method of the path). Local server only: on
   AWS, API Gateway answers a method missing from the template itself.
+- ``OPTIONS /api/tasks/tags`` said ``Allow: GET, PUT, PATCH, DELETE``: the path also matches
+  ``/api/tasks/{task_id}``. The 405 handler now lists the methods of the first route's path template only (a
+  literal path is matched first, and is its own resource).
 """
 
 from __future__ import annotations
@@ -39,6 +42,9 @@ def local() -> Iterator[TestClient]:
         ("OPTIONS", f"/api/0/tasks?{FOUND_QUERY}", "GET, POST"),
         ("OPTIONS", "/api/tasks/1", "GET, PUT, PATCH, DELETE"),
         ("OPTIONS", "/api/0/tasks/1", "GET, PUT, PATCH, DELETE"),
+        # A literal path is its own resource, not a task id: not /api/tasks/{task_id}'s methods.
+        ("OPTIONS", "/api/tasks/tags", "GET"),
+        ("OPTIONS", "/api/0/tasks/tags", "GET"),
         # The same bug through other methods and paths.
         ("PUT", "/api/tasks", "GET, POST"),
         ("POST", "/api/tasks/1", "GET, PUT, PATCH, DELETE"),

@@ -48,4 +48,5 @@ def test_stdout_is_the_result_alone_and_a_token_can_be_given(database: Backend) 
     )
     result = json.loads(given.stdout)
     assert result["statusCode"] == 200, given.stderr
-    assert json.loads(result["body"])["total"] == 0
+    assert json.loads(result["body"]) == []  # the spec's path: a bare array
+    assert result["headers"]["x-total-count"] == "0"

@@ -28,6 +28,7 @@ USER_PLACEHOLDER = "REPLACE_WITH_YOUR_USER_ID"
 LIFECYCLE = [
     ("create", 201),
     ("list", 200),
+    ("tags", 200),
     ("get", 200),
     ("replace", 200),
     ("update", 200),
@@ -97,9 +98,17 @@ def test_the_event_files_drive_the_handler_through_a_task_lifecycle(database: Ba
             created = json.loads(result["body"])
             assert created["title"] == "Buy milk"
             assert created["due_date"] == "2026-12-01T17:00:00Z"
+            assert (created["tags"], created["category"]) == (["shopping", "home"], "Errands")
             task_id = created["id"]
         elif name == "list":
-            assert json.loads(result["body"])["total"] == 1  # "Buy milk", pending, matches q=milk
+            # "Buy milk", pending, matches q=milk; a bare array on the spec's path, an object on the other.
+            assert result["headers"]["x-total-count"] == "1"
+            listed = json.loads(result["body"])
+            assert [task["id"] for task in (listed if style == "tasks-user-" else listed["tasks"])] == [
+                task_id
+            ]
+        elif name == "tags":
+            assert json.loads(result["body"]) == ["home", "shopping"]
         elif name != "delete":
             assert json.loads(result["body"])["id"] == task_id
 

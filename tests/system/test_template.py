@@ -8,7 +8,7 @@ import os
 import re
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from fastapi import APIRouter, FastAPI
@@ -18,6 +18,7 @@ from devtools.functions import function_names, load_function
 from devtools.paths import FUNCTIONS_DIR, LAYER_DIR
 from devtools.route_check import route_mismatches
 from todo_shared.config import secrets_extension
+from todo_shared.config.settings import TaskListShape, user_path_task_list
 from todo_shared.http.app_factory import create_app
 
 
@@ -305,3 +306,14 @@ def test_the_default_extension_layer_matches_the_default_architecture(document: 
     x86_64 = "arn:aws:lambda:eu-west-1:015030872274:layer:AWS-Parameters-and-Secrets-Lambda-Extension:11"
     assert pattern.match(x86_64)
     assert not pattern.match("arn:aws:lambda:us-east-1:123456789012:layer:something-else:1")
+
+
+def test_the_list_shape_of_the_spec_path_is_a_parameter_array_by_default(document: dict[str, Any]) -> None:
+    """Every value the parameter allows is one the setting accepts, and the functions get it."""
+    parameter = document["Parameters"]["UserPathTaskList"]
+    assert parameter["Default"] == "array"
+    assert parameter["AllowedValues"] == list(get_args(TaskListShape))
+    for value in parameter["AllowedValues"]:
+        assert user_path_task_list({"USER_PATH_TASK_LIST": value}) == value
+    variables = document["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["USER_PATH_TASK_LIST"] == {"Ref": "UserPathTaskList"}

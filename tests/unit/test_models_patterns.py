@@ -12,16 +12,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from todo_shared.models import (
+from todo_shared.tasks.fields import (
     DESCRIPTION_PATTERN,
     DUE_DATE_MAX,
     DUE_DATE_MIN,
     DUE_DATE_PATTERN,
     TITLE_PATTERN,
     WHITESPACE_CLASS,
-    TaskCreate,
     parse_due_date,
 )
+from todo_shared.tasks.schemas import TaskCreate
 
 DUE_DATE = re.compile(DUE_DATE_PATTERN)
 

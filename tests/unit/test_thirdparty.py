@@ -40,7 +40,9 @@ def test_installed_version_is_the_one_the_module_was_written_against(
     assert module.PINNED_VERSION in (module.__doc__ or ""), "the header names the pinned version"
 
 
-@pytest.mark.parametrize("name", [*pg8000_internals.RELIED_ON, *anyio_internals.RELIED_ON])
+@pytest.mark.parametrize(
+    "name", [*pg8000_internals.RELIED_ON, *anyio_internals.RELIED_ON, *fastapi_internals.RELIED_ON]
+)
 def test_every_private_name_relied_on_still_exists(name: str) -> None:
     _resolve(name)
 
@@ -48,3 +50,9 @@ def test_every_private_name_relied_on_still_exists(name: str) -> None:
 def test_fastapis_body_parse_refusal_still_has_the_text_we_match() -> None:
     source = inspect.getsource(importlib.import_module(fastapi_internals.BODY_PARSE_ERROR_MODULE))
     assert f'"{fastapi_internals.BODY_PARSE_ERROR_DETAIL}"' in source
+
+
+def test_an_included_router_still_holds_its_routes_as_registered() -> None:
+    resolved = _resolve("fastapi.routing._IncludedRouter.__dataclass_fields__")
+    assert isinstance(resolved, dict)
+    assert fastapi_internals.INCLUDED_ROUTER_ATTRIBUTE in resolved

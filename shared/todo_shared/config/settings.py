@@ -23,6 +23,9 @@ from todo_shared.errors import ConfigurationError
 Environment = Literal["local", "production"]
 # How *_REF secrets are read: Powertools Parameters (boto3), or the Parameters and Secrets Lambda Extension.
 SecretsReader = Literal["powertools", "extension"]
+# What GET /api/{user_id}/tasks answers: a bare JSON array of tasks, or the object /api/tasks answers
+# (docs/adr/0035-task-list-shape-per-path-style.md).
+TaskListShape = Literal["array", "object"]
 
 MIN_SECRET_BYTES = 32
 # Values copied from examples and guides; refused everywhere but local development.
@@ -74,6 +77,7 @@ class Settings:
     bcrypt_rounds: int
     db_timeout_seconds: float
     db_pool_size: int
+    user_path_task_list: TaskListShape = "array"
 
 
 def is_guessable_secret(secret: str) -> bool:
@@ -207,6 +211,14 @@ def _secrets_reader(env: dict[str, str]) -> SecretsReader:
     return "extension" if raw == "extension" else "powertools"
 
 
+def user_path_task_list(env: dict[str, str]) -> TaskListShape:
+    """``USER_PATH_TASK_LIST``: ``array`` (the default) or ``object``."""
+    raw = env.get("USER_PATH_TASK_LIST", "").strip().lower() or "array"
+    if raw not in ("array", "object"):
+        raise SettingsError(f"USER_PATH_TASK_LIST must be 'array' or 'object', got {raw!r}")
+    return "object" if raw == "object" else "array"
+
+
 def _secret_value(env: dict[str, str], name: str) -> str | None:
     """``NAME_REF`` (Secrets Manager / SSM reference) wins over the plain ``NAME`` variable."""
     reference = env.get(f"{name}_REF", "").strip()
@@ -338,6 +350,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         bcrypt_rounds=bcrypt_rounds,
         db_timeout_seconds=_float_setting(env, "DATABASE_TIMEOUT_SECONDS", 10.0, 0.5, 60.0),
         db_pool_size=_int_setting(env, "DATABASE_POOL_SIZE", 1, 1, 50),
+        user_path_task_list=user_path_task_list(env),
     )
 
 
@@ -346,13 +359,18 @@ def local_environ() -> dict[str, str]:
     return {**read_dotenv(Path(os.environ.get("ENV_FILE", ".env"))), **os.environ}
 
 
-@cache
-def get_settings() -> Settings:
-    """The process's settings, resolved on first use and cached (secrets are read once per container)."""
+def settings_environ() -> dict[str, str]:
+    """Where settings are read from: the environment, over ``./.env`` in local development."""
     env = dict(os.environ)
     if (env.get("ENVIRONMENT") or _default_environment(env)) == "local":
         env = local_environ()
-    return load_settings(env)
+    return env
+
+
+@cache
+def get_settings() -> Settings:
+    """The process's settings, resolved on first use and cached (secrets are read once per container)."""
+    return load_settings(settings_environ())
 
 
 def _load_secret_readers() -> None:

@@ -1,7 +1,8 @@
 """The API's one error shape, and the one table that maps domain errors to answers.
 
 Every error is ``{"detail": "<sentence>", "code": "<snake_case>"}``; validation errors add
-``errors: [{field, message}]`` and are 400, not FastAPI's 422 (docs/adr/0003-domain-errors.md).
+``errors: [{field, message}]`` and are 400, not FastAPI's 422 (docs/adr/0003-domain-errors.md). Their ``detail``
+names the first problem (``title: must not be empty or only whitespace.``): many frontends show ``detail`` alone.
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
+from starlette.routing import Match, Route
 
 from todo_shared import errors
 from todo_shared.db.failures import database_failure
 from todo_shared.http.conditional import version_tag
 from todo_shared.observability import current_request_id, logger
-from todo_shared.thirdparty.fastapi import BODY_PARSE_ERROR_DETAIL
+from todo_shared.thirdparty.fastapi import BODY_PARSE_ERROR_DETAIL, routes_in_order
 
 RETRY_AFTER_SECONDS = "5"
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
@@ -115,9 +116,21 @@ def error_response(
     return JSONResponse({"detail": detail, "code": code, **extra}, status_code=status_code, headers=headers)
 
 
+def validation_detail(errors_: Sequence[FieldError]) -> str:
+    """``<field>: <message>`` of the first problem, the message's first letter in lower case (unless it starts
+    a word in capitals, such as JSON)."""
+    if not errors_:
+        return errors.InvalidField.default_detail
+    first = errors_[0]
+    message = first.message
+    if message[:1].isupper() and not message[1:2].isupper():
+        message = message[:1].lower() + message[1:]
+    return f"{first.field}: {message}"
+
+
 def _validation_response(errors_: Sequence[FieldError]) -> JSONResponse:
     return error_response(
-        400, "validation_error", "The request is not valid.", errors=[item.model_dump() for item in errors_]
+        400, "validation_error", validation_detail(errors_), errors=[item.model_dump() for item in errors_]
     )
 
 
@@ -200,11 +213,12 @@ _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 def allowed_methods(request: Request) -> list[str]:
-    """Every method the requested path accepts, over all the app's routes.
+    """Every method of the path's resource: the routes with the path template of the first route that matches.
 
     Starlette's 405 names only the methods of the first route whose path matched, but FastAPI makes one route
-    per method, so ``PUT /api/tasks`` would advertise ``Allow: GET`` alone; RFC 9110 wants them all. Each
-    method is tried on a fresh scope through the routes' public ``matches``, whatever their nesting.
+    per method, so ``PUT /api/tasks`` would advertise ``Allow: GET`` alone; RFC 9110 wants them all. And a
+    literal path is its own resource: ``/api/tasks/tags`` is matched before ``/api/tasks/{task_id}``, whose
+    methods it does not have. Each method is tried on a fresh scope through the routes' public ``matches``.
     """
     base = {
         "type": "http",
@@ -213,11 +227,22 @@ def allowed_methods(request: Request) -> list[str]:
         "headers": [],
         "query_string": b"",
     }
-    routes = request.app.router.routes
+    routes = [route for route in routes_in_order(request.app.router.routes) if isinstance(route, Route)]
+    owner = next(
+        (
+            route.path
+            for route in routes
+            if any(route.matches({**base, "method": method})[0] is not Match.NONE for method in _METHODS)
+        ),
+        None,
+    )
     return [
         method
         for method in _METHODS
-        if any(route.matches({**base, "method": method})[0] is Match.FULL for route in routes)
+        if any(
+            route.path == owner and route.matches({**base, "method": method})[0] is Match.FULL
+            for route in routes
+        )
     ]
 
 

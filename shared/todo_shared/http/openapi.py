@@ -50,7 +50,11 @@ DESCRIPTIONS: dict[type[errors.DomainError], str] = {
 
 # Declared by the app for every operation.
 APP_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"model": ValidationErrorBody, "description": "The request is not valid."},
+    400: {
+        "model": ValidationErrorBody,
+        "description": "The request is not valid: `detail` names the first problem (`field: message`), "
+        "`errors` lists each.",
+    },
     500: {"model": ErrorBody, "description": "Unexpected server fault."},
     503: {
         "model": ErrorBody,

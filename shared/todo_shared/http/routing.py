@@ -7,7 +7,7 @@ the caller's is refused (403) before anything else about the request is looked a
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends
 
@@ -15,9 +15,14 @@ from todo_shared import errors
 from todo_shared.http.deps import require_own_path
 from todo_shared.http.openapi import error_responses
 
+# "own": /api/<collection>…; "user": /api/{user_id}/<collection>… (the spec's).
+PathStyle = Literal["own", "user"]
+
 
 class OwnCollectionRoutes:
-    """Registers each endpoint under ``/api/<collection>`` and ``/api/{user_id}/<collection>``."""
+    """Registers each endpoint under ``/api/<collection>`` and ``/api/{user_id}/<collection>`` (or under one of
+    them, for an endpoint whose answer differs by path style). Routes are matched in the order registered: a
+    literal path (``/tags``) must come before a parameter in its place (``/{task_id}``)."""
 
     def __init__(self, router: APIRouter, collection: str) -> None:
         self.router = router
@@ -30,31 +35,34 @@ class OwnCollectionRoutes:
         *,
         summary: str,
         responses: dict[int | str, dict[str, Any]] | None = None,
+        styles: tuple[PathStyle, ...] = ("own", "user"),
         **options: Any,
     ) -> Callable[[E], E]:
         own = {**error_responses(errors.AuthenticationFailed), **(responses or {})}
 
         def register(endpoint: E) -> E:
-            self.router.add_api_route(
-                f"/api/{self.collection}{suffix}",
-                endpoint,
-                methods=[method],
-                summary=summary,
-                responses=own,
-                **options,
-            )
-            self.router.add_api_route(
-                f"/api/{{user_id}}/{self.collection}{suffix}",
-                endpoint,
-                methods=[method],
-                summary=f"{summary} (user-scoped path)",
-                responses={
-                    **error_responses(errors.AuthenticationFailed, errors.OtherUsersPath),
-                    **(responses or {}),
-                },
-                dependencies=[Depends(require_own_path)],
-                **options,
-            )
+            if "own" in styles:
+                self.router.add_api_route(
+                    f"/api/{self.collection}{suffix}",
+                    endpoint,
+                    methods=[method],
+                    summary=summary,
+                    responses=own,
+                    **options,
+                )
+            if "user" in styles:
+                self.router.add_api_route(
+                    f"/api/{{user_id}}/{self.collection}{suffix}",
+                    endpoint,
+                    methods=[method],
+                    summary=f"{summary} (user-scoped path)",
+                    responses={
+                        **error_responses(errors.AuthenticationFailed, errors.OtherUsersPath),
+                        **(responses or {}),
+                    },
+                    dependencies=[Depends(require_own_path)],
+                    **options,
+                )
             return endpoint
 
         return register

@@ -17,19 +17,24 @@ from typing import Any, Literal
 
 from sqlalchemy import (
     ColumnElement,
+    Exists,
     UnaryExpression,
+    bindparam,
     delete,
     false,
     func,
+    literal,
     literal_column,
     or_,
     true,
     update,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
-from todo_shared.models import PRIORITY_IS_HIGH_SQL, Task, TaskCreate, TaskUpdate, utc_now
+from todo_shared.models import PRIORITY_IS_HIGH_SQL, TAG_KEYS_FUNCTION, Priority, Task, utc_now
+from todo_shared.tasks.schemas import TaskCreate, TaskUpdate
 
 StatusFilter = Literal["all", "pending", "completed"]
 SortKey = Literal["created", "updated", "title", "due_date", "priority"]
@@ -88,7 +93,8 @@ def ordering(sort: SortKey, order: SortOrder, dialect: str) -> tuple[UnaryExpres
 
 @dataclass(frozen=True, slots=True)
 class TaskListQuery:
-    """Which of the owner's tasks, in what order, which page. ``q`` is already trimmed (None: no search)."""
+    """Which of the owner's tasks, in what order, which page. Texts are already trimmed (None: no filter);
+    ``tags`` are all required (AND)."""
 
     status: StatusFilter
     q: str | None
@@ -96,32 +102,71 @@ class TaskListQuery:
     order: SortOrder
     limit: int
     offset: int
+    priority: Priority | None = None
+    tags: tuple[str, ...] = ()
+    category: str | None = None
 
 
-def list_tasks(*, session: Session, owner_id: str, query: TaskListQuery) -> tuple[list[Task], int]:
-    """One page of the owner's tasks and the number of tasks matching the filters."""
-    status, q, sort, order, limit, offset = (
-        query.status,
-        query.q,
-        query.sort,
-        query.order,
-        query.limit,
-        query.offset,
-    )
+def _tag_elements(dialect: str) -> Any:
+    """Each tag of the task being filtered, as a table with one ``value`` column (correlated)."""
+    function = func.jsonb_array_elements_text if dialect == "postgresql" else func.json_each
+    return function(col(Task.tags)).table_valued("value")
+
+
+def _has_tag_like(pattern: str, dialect: str) -> Exists:
+    tag = _tag_elements(dialect)
+    return select(literal(1)).select_from(tag).where(tag.c.value.ilike(pattern, escape=LIKE_ESCAPE)).exists()
+
+
+def _has_tags(owner_id: str, tags: tuple[str, ...], dialect: str) -> list[ColumnElement[bool]]:
+    """The task has every tag of ``tags`` (in any case).
+
+    PostgreSQL compares the task's (owner, lower-cased tag) keys with the wanted ones through the same
+    function, which the GIN index ix_tasks_user_tags holds: only the owner's tagged tasks are read. SQLite
+    looks through each of the owner's tasks' tags."""
+    if dialect == "postgresql":
+        keys = getattr(func, TAG_KEYS_FUNCTION)
+        wanted = keys(
+            bindparam("owner_for_tags", owner_id), bindparam("wanted_tags", list(tags), type_=JSONB)
+        )
+        return [keys(col(Task.user_id), col(Task.tags)).op("@>")(wanted)]
+    conditions: list[ColumnElement[bool]] = []
+    for wanted_tag in tags:
+        tag = _tag_elements(dialect)
+        match = func.lower(tag.c.value) == func.lower(wanted_tag)
+        conditions.append(select(literal(1)).select_from(tag).where(match).exists())
+    return conditions
+
+
+def _conditions(owner_id: str, query: TaskListQuery, dialect: str) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [col(Task.user_id) == owner_id]
-    if status == "pending":
+    if query.status == "pending":
         conditions.append(col(Task.completed) == false())
-    elif status == "completed":
+    elif query.status == "completed":
         conditions.append(col(Task.completed) == true())
-    if q:
-        pattern = like_pattern(q)
+    if query.priority is not None:
+        conditions.append(col(Task.priority) == query.priority.value)
+    if query.category is not None:
+        conditions.append(func.lower(col(Task.category)) == func.lower(query.category))
+    if query.tags:
+        conditions.extend(_has_tags(owner_id, query.tags, dialect))
+    if query.q:
+        pattern = like_pattern(query.q)
         conditions.append(
             or_(
                 col(Task.title).ilike(pattern, escape=LIKE_ESCAPE),
                 col(Task.description).ilike(pattern, escape=LIKE_ESCAPE),
+                _has_tag_like(pattern, dialect),
             )
         )
+    return conditions
+
+
+def list_tasks(*, session: Session, owner_id: str, query: TaskListQuery) -> tuple[list[Task], int]:
+    """One page of the owner's tasks and the number of tasks matching the filters."""
+    sort, order, limit, offset = query.sort, query.order, query.limit, query.offset
     dialect = session.get_bind().dialect.name
+    conditions = _conditions(owner_id, query, dialect)
     statement = (
         select(Task, func.count().over())
         .where(*conditions)
@@ -147,12 +192,26 @@ def get_task(*, session: Session, owner_id: str, task_id: int, for_update: bool 
     return session.exec(statement).first()
 
 
+def list_tags(*, session: Session, owner_id: str) -> list[str]:
+    """The owner's tags, one per tag in lower case (its first spelling in code point order), sorted by their
+    lower case."""
+    tag = _tag_elements(session.get_bind().dialect.name)
+    key = func.lower(tag.c.value)
+    statement = (
+        select(func.min(tag.c.value))
+        .select_from(Task)
+        .join(tag, true())
+        .where(col(Task.user_id) == owner_id)
+        .group_by(key)
+        .order_by(key)
+    )
+    return [str(value) for value in session.exec(statement).all()]
+
+
 def create_task(*, session: Session, owner_id: str, data: TaskCreate) -> Task:
     now = utc_now()
-    # The dump leaves out the read-only fields a body may carry (never applied).
-    task = Task.model_validate(
-        data.model_dump(), update={"user_id": owner_id, "created_at": now, "updated_at": now}
-    )
+    # Only the task's own columns: the read-only fields a body may carry are never applied.
+    task = Task(**data.row(), user_id=owner_id, created_at=now, updated_at=now)
     session.add(task)
     session.commit()
     return task
@@ -192,7 +251,7 @@ def apply_changes(*, session: Session, task: Task, changes: dict[str, Any]) -> T
 
 
 def update_task(*, session: Session, task: Task, data: TaskUpdate) -> Task | None:
-    return apply_changes(session=session, task=task, changes=data.model_dump(exclude_unset=True))
+    return apply_changes(session=session, task=task, changes=data.changes(task))
 
 
 def set_completed(*, session: Session, task: Task, completed: bool | None) -> Task | None:

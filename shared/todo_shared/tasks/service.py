@@ -13,7 +13,8 @@ from collections.abc import Callable
 from sqlmodel import Session
 
 from todo_shared.errors import InvalidField, TaskBusy, TaskNotFound, VersionMismatch
-from todo_shared.models import Task, TaskUpdate, clean_text
+from todo_shared.models import Task
+from todo_shared.tasks.fields import clean_optional_text, clean_text
 from todo_shared.tasks.queries import (
     MAX_TASK_ID,
     delete_task,
@@ -21,6 +22,7 @@ from todo_shared.tasks.queries import (
     set_completed,
     update_task,
 )
+from todo_shared.tasks.schemas import TaskCompletion, TaskUpdate
 
 _TASK_ID = re.compile(r"[0-9]{1,10}")
 # Each loss means another write succeeded, so this bound is only reached under extreme contention.
@@ -81,15 +83,24 @@ def update_own_task(
 
 
 def complete_own_task(
-    *, session: Session, owner_id: str, raw_id: str, version_check: VersionCheck, completed: bool | None
+    *,
+    session: Session,
+    owner_id: str,
+    raw_id: str,
+    version_check: VersionCheck,
+    completion: TaskCompletion | None,
 ) -> Task:
-    """Set the completion state, or toggle it when ``completed`` is None."""
+    """Set the completion state, or toggle it when the body (if any) gives none."""
     return write_own_task(
         session=session,
         owner_id=owner_id,
         raw_id=raw_id,
         version_check=version_check,
-        write=lambda task: set_completed(session=session, task=task, completed=completed),
+        write=lambda task: set_completed(
+            session=session,
+            task=task,
+            completed=None if completion is None else completion.completed_for(task.completed),
+        ),
     )
 
 
@@ -114,12 +125,23 @@ def delete_own_task(*, session: Session, owner_id: str, raw_id: str, version_che
     )
 
 
-def search_text(q: str | None) -> str | None:
-    """The list's search text: trimmed, None when empty; NUL characters are refused."""
-    if q is None:
-        return None
+def filter_text(name: str, value: str | None) -> str | None:
+    """A list filter's text (``q``, ``category``): trimmed, None when empty; NUL characters are refused."""
     try:
-        cleaned = clean_text(q)
+        cleaned: str | None = clean_optional_text(value)
     except ValueError as error:
-        raise InvalidField("q", str(error)) from None
-    return cleaned or None
+        raise InvalidField(name, str(error)) from None
+    return cleaned
+
+
+def filter_tags(values: list[str] | None) -> tuple[str, ...]:
+    """The ``tag`` filters: trimmed, empty ones dropped; NUL characters are refused."""
+    wanted: list[str] = []
+    for value in values or ():
+        try:
+            tag = clean_text(value)
+        except ValueError as error:
+            raise InvalidField("tag", str(error)) from None
+        if tag:
+            wanted.append(tag)
+    return tuple(wanted)

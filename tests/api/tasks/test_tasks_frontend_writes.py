@@ -1,5 +1,6 @@
 """Writes as real frontends send them: a partial PUT, the task they just read sent back with one field changed,
-read-only fields they cannot help sending (never applied, even forged), and a typo still refused."""
+read-only fields they cannot help sending (never applied, even forged), and a known field with a bad value still
+refused. The surveyed frontends' own patterns: tests/api/tasks/test_frontend_patterns.py."""
 
 from __future__ import annotations
 
@@ -99,14 +100,18 @@ def test_forged_read_only_fields_are_never_applied(
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH"])
-def test_a_misspelled_field_is_still_a_400_naming_it(
+def test_a_known_field_with_a_bad_value_is_still_a_400_naming_it(
     api: httpx.Client, account: Account, method: str
 ) -> None:
     task = _create(api, account)
     url = "/api/tasks" if method == "POST" else f"/api/tasks/{task['id']}"
-    response = api.request(method, url, json={"title": "t", "dueDate": "2026-12-01"}, headers=account.headers)
+    body = {"title": "t", "priority": "urgent", "colour": "red"}
+    response = api.request(method, url, json=body, headers=account.headers)
     assert response.status_code == 400
-    assert response.json()["errors"] == [{"field": "dueDate", "message": "Unknown field."}]
+    assert response.json()["detail"] == "priority: input should be 'low', 'medium' or 'high'"
+    assert response.json()["errors"] == [
+        {"field": "priority", "message": "Input should be 'low', 'medium' or 'high'"}
+    ]
     assert api.get(f"/api/tasks/{task['id']}", headers=account.headers).json() == task
 
 

@@ -28,7 +28,15 @@ def _snapshot(api: httpx.Client, account: Account) -> dict[str, Any]:
 
 def _writes(task_id: int | str) -> list[tuple[str, str, Any]]:
     """(method, path suffix, JSON body) of every request on one task (GET included)."""
-    full = {"title": "Hijacked", "description": "x", "completed": True, "priority": "high", "due_date": None}
+    full = {
+        "title": "Hijacked",
+        "description": "x",
+        "completed": True,
+        "priority": "high",
+        "due_date": None,
+        "tags": ["planted"],
+        "category": "planted",
+    }
     return [
         ("GET", f"/{task_id}", None),
         ("PUT", f"/{task_id}", full),
@@ -53,6 +61,8 @@ def test_another_user_can_neither_see_nor_touch_a_users_tasks(api: httpx.Client,
                 "description": "hidden note",
                 "priority": "high",
                 "due_date": "2026-12-01",
+                "tags": ["alice-only", "shared"],
+                "category": "Hidden",
             },
             {"title": "Second", "completed": True},
         )
@@ -61,13 +71,28 @@ def test_another_user_can_neither_see_nor_touch_a_users_tasks(api: httpx.Client,
     before = _snapshot(api, alice)
     assert before["total"] == 2
 
-    # Bob's lists hold none of Alice's tasks, whatever the filters, in both path styles.
+    # Bob's lists and tags hold none of Alice's, whatever the filters, in both path styles. Bob has a task
+    # with one of her tags: the tag filter and the tag list are his alone too.
+    bobs = api.post("/api/tasks", json={"title": "Bob's", "tags": ["Shared"]}, headers=bob.headers).json()
+    filters: list[dict[str, str]] = [
+        {"q": "secret"},
+        {"q": "hidden"},
+        {"q": "alice-only"},
+        {"status": "completed"},
+        {"tag": "alice-only"},
+        {"category": "hidden"},
+        {"priority": "high"},
+    ]
     for prefix in ("/api/tasks", f"/api/{bob.user_id}/tasks"):
-        for params in ({}, {"q": "secret"}, {"q": "hidden"}, {"status": "completed"}, {"sort": "title"}):
+        for params in filters:
             page = api.get(prefix, params=params, headers=bob.headers)
             assert page.status_code == 200
-            assert page.json()["tasks"] == []
-            assert page.json()["total"] == 0
+            assert (page.json() if prefix != "/api/tasks" else page.json()["tasks"]) == []
+            assert page.headers["x-total-count"] == "0"
+        shared = api.get(prefix, params={"tag": "shared"}, headers=bob.headers)
+        assert shared.headers["x-total-count"] == "1"
+        assert api.get(f"{prefix}/tags", headers=bob.headers).json() == ["Shared"]
+    assert api.delete(f"/api/tasks/{bobs['id']}", headers=bob.headers).status_code == 204
 
     # Bob on Alice's tasks through his own paths: the same 404 as a task that does not exist.
     for prefix in ("/api/tasks", f"/api/{bob.user_id}/tasks"):
@@ -85,6 +110,7 @@ def test_another_user_can_neither_see_nor_touch_a_users_tasks(api: httpx.Client,
     requests: list[tuple[str, str, Any]] = [
         ("GET", "", None),
         ("GET", "?q=secret", None),
+        ("GET", "/tags", None),
         ("POST", "", {"title": "Planted by Bob"}),
     ]
     for task_id in [*alice_ids, MISSING_ID]:

@@ -1,9 +1,10 @@
 """Property: ``GET /api/tasks`` answers exactly what a plain-Python model of the same query answers.
 
-Random task sets (inserted directly, with timestamps and due dates drawn from small pools so that ties are
-frequent) and random ``status``/``q``/``sort``/``order``/``limit``/``offset``, on every database and through
-both clients. The model: filter, then sort by the key and id in one direction (desc is asc reversed; a
-missing due date sorts after every date), then slice.
+Random task sets (inserted directly, with timestamps, due dates, tags and categories drawn from small pools so
+that ties and matches are frequent) and random ``status``/``q``/``tag``/``category``/``sort``/``order``/
+``limit``/``offset``, on every database and through both clients. The model: filter (``q`` in the title, the
+description or a tag; every ``tag``, whole and in any case; the ``category`` in any case), then sort by the key
+and id in one direction (desc is asc reversed; a missing due date sorts after every date), then slice.
 
 Text case: searching is case-insensitive for ASCII letters everywhere, but PostgreSQL also folds other
 letters (É/é) while SQLite does not. So the search needles are ASCII (plus LIKE's ``%``, ``_`` and ``\\``,
@@ -47,6 +48,10 @@ DUE_DATES: list[datetime | None] = [
     datetime(2100, 6, 30, 23, 59, 59, tzinfo=UTC),
 ]
 
+# ASCII only: tags and categories compare case-insensitively for ASCII letters on every database.
+TAGS = ["home", "Home", "work", "a%b", "x_y", "shop"]
+CATEGORIES: list[str | None] = [None, "Errands", "errands", "Work"]
+
 Status = Literal["all", "pending", "completed"]
 Sort = Literal["created", "updated", "title", "due_date", "priority"]
 
@@ -60,6 +65,8 @@ class TaskRow:
     due_date: datetime | None
     created_at: datetime
     updated_at: datetime
+    tags: tuple[str, ...] = ()
+    category: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,9 +77,14 @@ class ListQuery:
     order: Literal["asc", "desc"] | None
     limit: int | None
     offset: int | None
+    tags: tuple[str, ...] = ()
+    category: str | None = None
 
-    def params(self) -> dict[str, str | int]:
-        values = {name: getattr(self, name) for name in ("status", "q", "sort", "order", "limit", "offset")}
+    def params(self) -> dict[str, str | int | list[str]]:
+        names = ("status", "q", "sort", "order", "limit", "offset", "category")
+        values: dict[str, Any] = {name: getattr(self, name) for name in names}
+        if self.tags:
+            values["tag"] = list(self.tags)
         return {name: value for name, value in values.items() if value is not None}
 
 
@@ -89,6 +101,8 @@ task_rows = st.builds(
     due_date=st.sampled_from(DUE_DATES),
     created_at=st.sampled_from(TIMESTAMPS),
     updated_at=st.sampled_from(TIMESTAMPS),
+    tags=st.lists(st.sampled_from(TAGS), max_size=3).map(lambda tags: _spelled_once(tags)),
+    category=st.sampled_from(CATEGORIES),
 )
 list_queries = st.builds(
     ListQuery,
@@ -101,6 +115,8 @@ list_queries = st.builds(
     order=st.none() | st.sampled_from(["asc", "desc"]),
     limit=st.none() | st.integers(min_value=1, max_value=6) | st.just(100),
     offset=st.none() | st.integers(min_value=0, max_value=14),
+    tags=st.lists(st.sampled_from([*TAGS, "HOME", "nope"]), max_size=2).map(tuple),
+    category=st.none() | st.sampled_from(["errands", "WORK", "nope"]),
 )
 
 
@@ -115,6 +131,14 @@ SWEEP = [
 
 def _fold(text: str) -> str:
     return text.translate(_ASCII_LOWER)
+
+
+def _spelled_once(tags: list[str]) -> tuple[str, ...]:
+    """Tags as the API stores them: the first spelling of each (compared in lower case)."""
+    kept: dict[str, str] = {}
+    for tag in tags:
+        kept.setdefault(_fold(tag), tag)
+    return tuple(kept.values())
 
 
 def _sort_key(row: TaskRow, sort: Sort) -> Any:
@@ -143,7 +167,12 @@ def expected_page(rows: dict[int, TaskRow], query: ListQuery) -> tuple[list[int]
             for task_id, row in matching
             if needle in _fold(row.title)
             or (row.description is not None and needle in _fold(row.description))
+            or any(needle in _fold(tag) for tag in row.tags)
         ]
+    for wanted in query.tags:
+        matching = [item for item in matching if _fold(wanted) in {_fold(tag) for tag in item[1].tags}]
+    if query.category is not None:
+        matching = [item for item in matching if _fold(item[1].category or "") == _fold(query.category)]
     sort: Sort = query.sort or "created"
     default_order = "asc" if sort in ("title", "due_date") else "desc"
     matching.sort(key=lambda item: (_sort_key(item[1], sort), item[0]))
@@ -168,6 +197,8 @@ def _insert(database: Backend, rows: list[TaskRow]) -> tuple[dict[str, str], dic
                 due_date=row.due_date,
                 created_at=row.created_at,
                 updated_at=row.updated_at,
+                tags=list(row.tags),
+                category=row.category,
             )
             for row in rows
         ),
@@ -208,6 +239,7 @@ def test_list_matches_the_model(
             assert due == row.due_date
             assert datetime.fromisoformat(task["created_at"]) == row.created_at
             assert datetime.fromisoformat(task["updated_at"]) == row.updated_at
+            assert (task["tags"], task["category"]) == (list(row.tags), row.category)
 
 
 def test_the_model_itself_on_a_known_case() -> None:
@@ -228,3 +260,12 @@ def test_the_model_itself_on_a_known_case() -> None:
     assert expected_page(rows, ListQuery(None, "%", None, None, None, None)) == ([2], 1)
     assert expected_page(rows, ListQuery(None, " _ ", None, None, None, None)) == ([3], 1)
     assert expected_page(rows, ListQuery("completed", None, None, None, None, 1)) == ([], 1)
+    tagged = {
+        1: TaskRow("a", None, False, "low", None, at[0], at[0], ("Home", "work"), "Errands"),
+        2: TaskRow("b", None, False, "low", None, at[1], at[1], ("home",), None),
+        3: TaskRow("c", None, False, "low", None, at[2], at[2], ("a%b",), "errands"),
+    }
+    assert expected_page(tagged, ListQuery(None, None, None, None, None, None, ("HOME",))) == ([2, 1], 2)
+    assert expected_page(tagged, ListQuery(None, None, None, None, None, None, ("home", "Work"))) == ([1], 1)
+    assert expected_page(tagged, ListQuery(None, "%", None, None, None, None)) == ([3], 1)
+    assert expected_page(tagged, ListQuery(None, None, None, None, None, None, (), "ERRANDS")) == ([3, 1], 2)

@@ -1,4 +1,4 @@
-"""Validation of task bodies at their edges: lengths, whitespace, Unicode, NUL, types, dates, unknown fields.
+"""Validation of task bodies at their edges: lengths, whitespace, Unicode, NUL, types, dates.
 
 A refused body is a 400 whose ``errors`` name each offending field, and it changes nothing.
 """
@@ -126,7 +126,7 @@ def test_booleans_are_not_coerced(api: httpx.Client, account: Account, field: st
     assert set(_errors(response)) == {field}
 
 
-@pytest.mark.parametrize("priority", ["HIGH", "urgent", "", 1, None, True, ["low"]])
+@pytest.mark.parametrize("priority", ["urgent", "", "hi", 1, None, True, ["low"]])
 def test_priorities_that_are_refused(api: httpx.Client, account: Account, priority: Any) -> None:
     response = _send(api, "POST", "/api/tasks", account, {"title": "t", "priority": priority})
     assert set(_errors(response)) == {"priority"}
@@ -167,7 +167,7 @@ def test_due_dates_that_are_accepted(
         True,
         "1764608400",
         "tomorrow",
-        "",
+        " ",
         "2026-13-01",
         "2026-02-30",
         "2026-12-01T24:00:00Z",
@@ -199,29 +199,26 @@ def test_every_bad_field_is_named_at_once(api: httpx.Client, account: Account) -
         "completed": "yes",
         "priority": "urgent",
         "due_date": "soon",
-        "dueDate": "2026-12-01",
+        "dueDate": "later",
+        "tags": ["ok", 7],
+        "category": "c" * 51,
         "id": 5,  # read-only: accepted and ignored, not an error
+        "colour": "red",  # unknown: ignored, not an error
     }
-    errors = _errors(_send(api, "POST", "/api/tasks", account, body))
-    assert set(errors) == {"title", "description", "completed", "priority", "due_date", "dueDate"}
+    response = _send(api, "POST", "/api/tasks", account, body)
+    errors = _errors(response)
+    assert list(errors) == [
+        "title",
+        "description",
+        "completed",
+        "priority",
+        "due_date",
+        "dueDate",
+        "tags",
+        "category",
+    ]
+    assert response.json()["detail"] == "title: must not be empty or only whitespace."
     assert _task_count(api, account) == 0
-
-
-# The task's read-only fields (id, user_id, created_at, updated_at, version) are accepted and ignored:
-# tests/api/tasks/test_tasks_frontend_writes.py.
-@pytest.mark.parametrize("field", ["dueDate", "done", "userId", "createdAt", "owner"])
-def test_unknown_fields_are_refused(api: httpx.Client, account: Account, field: str) -> None:
-    created = _send(api, "POST", "/api/tasks", account, {"title": "t"}).json()
-    url = f"/api/tasks/{created['id']}"
-    for method, body in (
-        ("POST", {"title": "t", field: "x"}),
-        ("PUT", {**FULL, field: "x"}),
-        ("PATCH", {field: "x"}),
-    ):
-        response = _send(api, method, "/api/tasks" if method == "POST" else url, account, body)
-        assert set(_errors(response)) == {field}, method
-    assert api.get(url, headers=account.headers).json() == created
-    assert _task_count(api, account) == 1
 
 
 @pytest.mark.parametrize(

@@ -3,11 +3,13 @@
 // the document is called here (tests/system/test_typescript_client.py checks that, type-checks this file with
 // tsc under several openapi-typescript settings, and runs it against the local server).
 //
-// What it relies on, as a frontend does: create with a title only; response fields read as non-optional; the task
-// as read sent back with one field changed (PUT), a partial PUT, a partial PATCH; complete with and without a body;
-// the ETag as If-Match; both path styles; bearer and cookie sign-in; sessions: refresh from the HttpOnly cookie
-// (a browser: no body, the refresh token never in a body) or with the token in the body (a client that asked
-// for it at login), the sessions list, ending one session, every session, and a password change.
+// What it relies on, as a frontend does: create with a title only, or with tags, a category and `dueDate`;
+// response fields read as non-optional (`status`, `tags` and `category` included); the task as read sent back
+// with one field changed (PUT, `status` too), a partial PUT, a partial PATCH; complete with no body, `{}` and a
+// state; the ETag as If-Match; both path styles, the list a page object on /api/tasks and a bare array (paging in
+// X-Total-Count) on /api/{user_id}/tasks; the tags list; bearer and cookie sign-in; sessions: refresh from the
+// HttpOnly cookie (a browser: no body, the refresh token never in a body) or with the token in the body (a client
+// that asked for it at login), the sessions list, ending one session, every session, and a password change.
 
 import createClient, { type Client } from "openapi-fetch";
 import type { Readable, Writable } from "openapi-typescript-helpers";
@@ -19,6 +21,7 @@ export type Task = Readable<components["schemas"]["TaskPublic"]>;
 export type TaskPage = Readable<components["schemas"]["TasksPublic"]>;
 export type User = Readable<components["schemas"]["UserPublic"]>;
 export type Priority = components["schemas"]["Priority"];
+export type TaskStatus = Task["status"];
 export type SignedIn = Readable<components["schemas"]["AuthResponse"]>;
 export type SignInSession = Readable<components["schemas"]["SessionPublic"]>;
 
@@ -61,6 +64,9 @@ export function describeTask(task: Task): string {
   const description: string | null = task.description;
   const completed: boolean = task.completed;
   const priority: Priority = task.priority;
+  const status: "pending" | "completed" = task.status;
+  const tags: string[] = task.tags;
+  const category: string | null = task.category;
   const due: string | null = task.due_date;
   const created: string = task.created_at;
   const updated: string = task.updated_at;
@@ -68,7 +74,8 @@ export function describeTask(task: Task): string {
   const dueText = due === null ? "no due date" : `due ${new Date(due).toISOString()}`;
   return [
     `#${id} of ${userId}: ${title.toUpperCase()} (${description?.length ?? 0} chars)`,
-    `${completed ? "done" : "open"}, ${priority}, ${dueText}`,
+    `${completed ? "done" : "open"} (${status}), ${priority}, ${dueText}`,
+    `tags ${tags.map((tag) => tag.toLowerCase()).join("|")}, category ${category ?? "none"}`,
     `created ${Date.parse(created)}, updated ${Date.parse(updated)}, version ${version + 0}`,
   ].join("; ");
 }
@@ -319,9 +326,24 @@ export async function tasksFlow(api: Api): Promise<string[]> {
       completed: false,
       priority: "high",
       due_date: "2026-12-01T17:00:00Z",
+      tags: ["Money", "money", " home "],
+      category: "Admin",
     },
   });
   check(full.data !== undefined && full.data.due_date !== null, "create with every field");
+  check(full.data.tags.join() === "Money,home" && full.data.category === "Admin", "tags normalised, category");
+
+  // Create as other frontends write it: the tags as one string, dueDate, status, priority in capitals.
+  const spelled = await createTask(api, {
+    title: "Water plants",
+    tags: "garden, home",
+    dueDate: "2026-12-02",
+    status: "completed",
+    // The types name the canonical spelling; the API takes any case (a frontend in plain JavaScript sends this).
+    priority: "LOW" as string as Priority,
+  });
+  check(spelled.completed && spelled.status === "completed" && spelled.priority === "low", "other spellings");
+  check(spelled.due_date?.startsWith("2026-12-02T00:00:00") === true, "dueDate");
 
   // Read it back: the ETag of the read is what the next write sends.
   const read = await api.GET("/api/tasks/{task_id}", { params: { path: { task_id: task.id } } });
@@ -376,9 +398,21 @@ export async function tasksFlow(api: Api): Promise<string[]> {
   });
   check(dated.data?.due_date?.startsWith("2026-12-01T00:00:00") === true, "a date-only due date");
 
-  // Complete: no body toggles, {completed} sets.
-  const toggled = await api.PATCH("/api/tasks/{task_id}/complete", { params: { path: { task_id: task.id } } });
-  check(toggled.data?.completed === true, "complete without a body toggles");
+  // The edit form of a frontend that reads status: the task as read (completed: false), its status changed.
+  check(dated.data !== undefined, "the dated task");
+  const done = await updateTask(api, task.id, { ...dated.data, status: "completed" });
+  check(done.completed && done.status === "completed", "PUT with status");
+  const reopened = await updateTask(api, task.id, { ...done, status: "pending" });
+  check(!reopened.completed, "PUT with status, back");
+
+  // Complete: no body or {} toggles, {completed} sets.
+  const untoggled = await api.PATCH("/api/tasks/{task_id}/complete", { params: { path: { task_id: task.id } } });
+  check(untoggled.data?.completed === true && untoggled.data.status === "completed", "no body toggles");
+  const toggled = await api.PATCH("/api/tasks/{task_id}/complete", {
+    params: { path: { task_id: task.id } },
+    body: {},
+  });
+  check(toggled.data?.completed === false, "{} toggles");
   const set = await api.PATCH("/api/tasks/{task_id}/complete", {
     params: { path: { task_id: task.id }, header: { "If-Match": etagOf(toggled.response) } },
     body: { completed: true },
@@ -395,9 +429,15 @@ export async function tasksFlow(api: Api): Promise<string[]> {
   const list: TaskPage = page.data;
   const total: number = list.total;
   check(total === 1 && list.limit === 10 && list.offset === 0, "the filtered list");
+  check(page.response.headers.get("X-Total-Count") === "1", "the total in X-Total-Count too");
   seen.push(...list.tasks.map(describeTask));
   const everything = await api.GET("/api/tasks");
-  check(everything.data?.total === 2, "the default list");
+  check(everything.data?.total === 3, "the default list");
+  const tagged = await api.GET("/api/tasks", { params: { query: { tag: ["HOME", "garden"], category: "" } } });
+  check(tagged.data?.tasks.map((each) => each.title).join() === "Water plants", "the tag filter, ANDed");
+  const tags = await api.GET("/api/tasks/tags");
+  const names: string[] = tags.data ?? [];
+  check(names.join() === "garden,home,Money", "the tags list, A to Z in any case");
 
   // Delete with If-Match, then it is gone.
   const removed = await api.DELETE("/api/tasks/{task_id}", {
@@ -406,9 +446,8 @@ export async function tasksFlow(api: Api): Promise<string[]> {
   check(removed.response.status === 204 && removed.error === undefined, "delete answers 204");
   const gone = await api.GET("/api/tasks/{task_id}", { params: { path: { task_id: task.id } } });
   check(gone.response.status === 404 && gone.error?.code === "task_not_found", "a deleted task is a 404");
-  if (full.data !== undefined) {
-    await api.DELETE("/api/tasks/{task_id}", { params: { path: { task_id: full.data.id } } });
-  }
+  await api.DELETE("/api/tasks/{task_id}", { params: { path: { task_id: full.data.id } } });
+  await api.DELETE("/api/tasks/{task_id}", { params: { path: { task_id: spelled.id } } });
   return seen;
 }
 
@@ -417,7 +456,7 @@ export async function userScopedFlow(api: Api, userId: string): Promise<string[]
   const mine = { user_id: userId };
   const created = await api.POST("/api/{user_id}/tasks", {
     params: { path: mine },
-    body: { title: "Walk the dog", priority: "high" },
+    body: { title: "Walk the dog", priority: "high", tags: ["dogs"] },
   });
   if (created.error !== undefined) {
     throw new Error(`create: ${created.response.status} ${created.error.code}`);
@@ -447,10 +486,16 @@ export async function userScopedFlow(api: Api, userId: string): Promise<string[]
     body: { completed: false },
   });
   check(set.data?.completed === false, "complete with a body (user-scoped)");
+  // The spec's path answers a bare array, the paging in headers.
   const list = await api.GET("/api/{user_id}/tasks", {
     params: { path: mine, query: { status: "pending", sort: "priority", order: "desc", limit: 100 } },
   });
-  check(list.data?.tasks.some((each) => each.id === task.id) === true, "list (user-scoped)");
+  const listed: Task[] = list.data ?? [];
+  check(listed.some((each) => each.id === task.id), "list (user-scoped): an array");
+  check(list.response.headers.get("X-Total-Count") === String(listed.length), "X-Total-Count (user-scoped)");
+  check(list.response.headers.get("Link")?.includes('rel="first"') === true, "Link (user-scoped)");
+  const tags = await api.GET("/api/{user_id}/tasks/tags", { params: { path: mine } });
+  check(tags.data?.includes("dogs") === true, "the tags list (user-scoped)");
   const removed = await api.DELETE("/api/{user_id}/tasks/{task_id}", { params: { path } });
   check(removed.response.status === 204, "delete (user-scoped)");
   const other = await api.GET("/api/{user_id}/tasks", { params: { path: { user_id: `${userId}-other` } } });

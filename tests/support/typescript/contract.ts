@@ -2,7 +2,7 @@
 // always present (none optional), and the write bodies require exactly what the API requires.
 
 import type { Readable, Writable } from "openapi-typescript-helpers";
-import type { components } from "todo-api-types";
+import type { components, paths } from "todo-api-types";
 
 type Schemas = components["schemas"];
 type OptionalKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? K : never }[keyof T];
@@ -36,6 +36,11 @@ type AnswersWithOptionalFields = {
 };
 
 type Body<Name extends keyof Schemas> = Writable<Schemas[Name]>;
+type ListAnswer<Path extends keyof paths> = paths[Path] extends {
+  get: { responses: { 200: { content: { "application/json": infer Answer } } } };
+}
+  ? Answer
+  : never;
 
 export type Facts = [
   Expect<Equals<AnswersWithOptionalFields, {}>>,
@@ -49,11 +54,21 @@ export type Facts = [
       | "completed"
       | "priority"
       | "due_date"
+      | "tags"
+      | "category"
+      | "status"
       | "created_at"
       | "updated_at"
       | "version"
     >
   >,
+  Expect<Equals<Answers["TaskPublic"]["status"], "pending" | "completed">>,
+  Expect<Equals<Answers["TaskPublic"]["tags"], string[]>>,
+  Expect<Equals<Answers["TaskPublic"]["category"], string | null>>,
+  // The list: a bare array of tasks on the spec's path, the page object on /api/tasks.
+  Expect<Equals<ListAnswer<"/api/{user_id}/tasks">, Schemas["TaskPublic"][]>>,
+  Expect<Equals<ListAnswer<"/api/tasks">, Schemas["TasksPublic"]>>,
+  Expect<Equals<ListAnswer<"/api/tasks/tags">, string[]>>,
   Expect<Equals<Answers["TaskPublic"]["description"], string | null>>,
   Expect<Equals<Answers["TaskPublic"]["due_date"], string | null>>,
   Expect<Equals<Answers["TaskPublic"]["priority"], "low" | "medium" | "high">>,
@@ -69,10 +84,15 @@ export type Facts = [
   >,
   Expect<Equals<Answers["SessionPublic"]["user_agent"], string | null>>,
   Expect<Equals<Answers["SessionPublic"]["current"], boolean>>,
-  // POST requires the title only; PUT and PATCH require nothing; complete's body requires its one field.
+  // POST requires the title only; PUT and PATCH require nothing; complete's body nothing ({} toggles).
   Expect<Equals<RequiredKeys<Body<"TaskCreate">>, "title">>,
   Expect<Equals<RequiredKeys<Body<"TaskUpdate">>, never>>,
-  Expect<Equals<RequiredKeys<Body<"TaskCompletion">>, "completed">>,
+  Expect<Equals<RequiredKeys<Body<"TaskCompletion">>, never>>,
+  // The other spellings frontends send, and tags as a list or one comma-separated string.
+  Expect<Equals<Body<"TaskUpdate">["status"], "pending" | "completed" | "complete" | "incomplete" | undefined>>,
+  Expect<Equals<Body<"TaskCreate">["dueDate"], string | null | undefined>>,
+  Expect<Equals<Body<"TaskCreate">["tags"], string[] | string | null | undefined>>,
+  Expect<Equals<Body<"TaskCompletion">["is_completed"], boolean | undefined>>,
   Expect<Equals<RequiredKeys<Body<"SignupRequest">>, "email" | "password">>,
   Expect<Equals<RequiredKeys<Body<"LoginRequest">>, "email" | "password">>,
   Expect<Equals<Body<"LoginRequest">["refresh_token_in_body"], boolean | undefined>>,

@@ -24,10 +24,10 @@ export async function refusedWrites(api: Api, task: Task): Promise<void> {
     // @ts-expect-error completed is a JSON boolean, not 0/1
     body: { title: "x", completed: 1 },
   });
-  // A typo'd field (the API answers 400 naming it), through the typed wrappers: openapi-fetch's options are a
-  // type parameter, whose constraint TypeScript checks without excess-property checks.
+  // A typo'd field (the API ignores it, so the types must catch it), through the typed wrappers: openapi-fetch's
+  // options are a type parameter, whose constraint TypeScript checks without excess-property checks.
   // @ts-expect-error a typo'd field
-  await createTask(api, { title: "x", dueDate: "2026-12-01" });
+  await createTask(api, { title: "x", due: "2026-12-01" });
   // @ts-expect-error a typo'd field
   await updateTask(api, task.id, { titel: "x" });
   // @ts-expect-error a null title, through the wrapper too
@@ -38,6 +38,16 @@ export async function refusedWrites(api: Api, task: Task): Promise<void> {
     // @ts-expect-error a due date is a string, not a Unix timestamp
     body: { title: "x", due_date: 1767225600 },
   });
+  await api.POST("/api/tasks", {
+    // @ts-expect-error tags are strings
+    body: { title: "x", tags: [1, 2] },
+  });
+  await api.POST("/api/tasks", {
+    // @ts-expect-error a status outside pending/completed/complete/incomplete
+    body: { title: "x", status: "in_progress" },
+  });
+  // @ts-expect-error is_completed is a JSON boolean
+  await updateTask(api, task.id, { is_completed: "yes" });
 
   // PATCH and PUT: title, completed and priority may be left out but not set to null.
   await api.PATCH("/api/tasks/{task_id}", {
@@ -73,7 +83,7 @@ export async function refusedWrites(api: Api, task: Task): Promise<void> {
   // @ts-expect-error PATCH needs a body (an empty object is fine, nothing is not)
   await api.PATCH("/api/tasks/{task_id}", { params: { path } });
 
-  // Complete: the body, when there is one, is {completed: boolean}.
+  // Complete: the body, when there is one, is {completed: boolean} (or another spelling of it).
   await api.PATCH("/api/tasks/{task_id}/complete", {
     params: { path },
     // @ts-expect-error completed is a JSON boolean, not a string
@@ -150,6 +160,19 @@ export function refusedSessionReads(signed: SignedIn, session: SignInSession): v
   void [refreshToken, userAgent, lastSeen, current];
 }
 
+export async function refusedListReads(api: Api, userId: string): Promise<void> {
+  const spec = await api.GET("/api/{user_id}/tasks", { params: { path: { user_id: userId } } });
+  // @ts-expect-error the spec's path answers a bare array: no tasks field
+  const wrapped: unknown = spec.data?.tasks;
+  const page = await api.GET("/api/tasks");
+  // @ts-expect-error /api/tasks answers the page object, not an array
+  const first: unknown = page.data?.[0];
+  const tags = await api.GET("/api/tasks/tags");
+  // @ts-expect-error the tags are strings
+  const count: number | undefined = tags.data?.[0];
+  void [wrapped, first, count];
+}
+
 export function refusedReads(task: Task): void {
   // @ts-expect-error the description may be null
   const description: string = task.description;
@@ -161,5 +184,11 @@ export function refusedReads(task: Task): void {
   const version: string = task.version;
   // @ts-expect-error the priority is one of three
   const priority: "urgent" = task.priority;
-  void [description, due, missing, version, priority];
+  // @ts-expect-error the status is pending or completed
+  const status: "in_progress" = task.status;
+  // @ts-expect-error the tags are a list
+  const tags: string = task.tags;
+  // @ts-expect-error the category may be null
+  const category: string = task.category;
+  void [description, due, missing, version, priority, status, tags, category];
 }

@@ -133,11 +133,20 @@ def test_frontend_origin_with_a_path_is_refused(tmp_path: Path) -> None:
         ("JWT_EXPIRES_MINUTES", "0", "JWT_EXPIRES_MINUTES must be between 1 and 43200"),
         ("DATABASE_TIMEOUT_SECONDS", "-1", "DATABASE_TIMEOUT_SECONDS must be between"),
         ("ENVIRONMENT", "staging", "ENVIRONMENT must be 'local' or 'production'"),
+        ("USER_PATH_TASK_LIST", "tasks", "USER_PATH_TASK_LIST must be 'array' or 'object', got 'tasks'"),
     ],
 )
 def test_malformed_numbers_and_names_are_refused(name: str, value: str, message: str, tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match=message):
         load_settings({"LOCAL_STATE_DIR": str(tmp_path), name: value})
+
+
+@pytest.mark.parametrize(
+    ("value", "shape"), [(None, "array"), ("", "array"), ("array", "array"), (" Object ", "object")]
+)
+def test_the_spec_paths_list_shape_is_a_setting(value: str | None, shape: str, tmp_path: Path) -> None:
+    env = {"LOCAL_STATE_DIR": str(tmp_path)} | ({} if value is None else {"USER_PATH_TASK_LIST": value})
+    assert load_settings(env).user_path_task_list == shape
 
 
 def test_weak_bcrypt_cost_is_refused_in_production() -> None:
@@ -185,6 +194,10 @@ def _run_server(env_overrides: dict[str, str], tmp_path: Path) -> subprocess.Com
     [
         ({"BETTER_AUTH_SECRET": "short"}, "error: BETTER_AUTH_SECRET must be at least 32 bytes, got 5"),
         ({"DATABASE_URL": "postgres//nope"}, "error: DATABASE_URL: not a URL"),
+        (
+            {"USER_PATH_TASK_LIST": "bare"},
+            "error: USER_PATH_TASK_LIST must be 'array' or 'object', got 'bare'",
+        ),
     ],
 )
 def test_server_start_refuses_bad_settings_with_one_line(

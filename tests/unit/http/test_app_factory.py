@@ -59,8 +59,16 @@ def test_validation_errors_are_400_with_fields(client: TestClient) -> None:
     assert response.status_code == 400
     body = response.json()
     assert body["code"] == "validation_error"
-    assert body["detail"] == "The request is not valid."
-    assert {error["field"] for error in body["errors"]} == {"title", "count"}
+    # Frontends show detail alone: it names the first problem, errors lists each.
+    assert body["detail"] == "title: string should have at least 1 character"
+    assert [error["field"] for error in body["errors"]] == ["title", "count"]
+
+
+def test_a_detail_keeps_a_leading_word_in_capitals(client: TestClient) -> None:
+    response = client.post("/echo", content=b"{not json", headers={"content-type": "application/json"})
+    assert response.json()["detail"] == "body: the body is not valid JSON."
+    not_json = client.post("/echo", content=b"{}", headers={"content-type": "text/plain"})
+    assert not_json.json()["detail"] == "body: send the body as JSON, with Content-Type: application/json."
 
 
 def test_invalid_json_is_400(client: TestClient) -> None:
