@@ -45,7 +45,13 @@ EXAMPLE_ORIGIN = "http://localhost:3000"  # as the README writes it; the check's
 GUIDE_SECRET = "your-secret-key-min-32-chars-here"  # noqa: S105 (a documented placeholder, local only)
 START_TIMEOUT_SECONDS = 600.0  # the first `make run` installs what serving needs
 SETTINGS = ("DATABASE_URL", "BETTER_AUTH_SECRET", "BETTER_AUTH_URL", "FRONTEND_URL", "ENVIRONMENT", "PORT")
-EXAMPLE_SETTINGS = ("EXAMPLE_PORT", "EXAMPLE_DATABASE_URL", "NEXT_PUBLIC_API_URL", "TOKEN_MODE")
+EXAMPLE_SETTINGS = (
+    "EXAMPLE_PORT",
+    "EXAMPLE_DATABASE_URL",
+    "NEXT_PUBLIC_API_URL",
+    "TOKEN_MODE",
+    "OPENAPI_DOCUMENT",
+)
 _STATUS = re.compile(r"#.*?\b([1-5][0-9]{2})\b")
 
 
