@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -165,6 +166,7 @@ class Flow:
         self.driver, self.frontend, self.api, self.shots = driver, frontend, api, shots
         self.step_number = 0
         self.step_name = ""
+        self.step_shots = 0
         shots.mkdir(parents=True, exist_ok=True)
         for old in shots.glob("*.png"):
             old.unlink()
@@ -172,14 +174,18 @@ class Flow:
     def step(self, name: str) -> None:
         self.step_number += 1
         self.step_name = name
+        self.step_shots = 0
 
-    def shot(self) -> Path:
-        path = self.shots / f"{self.step_number:02d}-{self.step_name.replace(' ', '-')}.png"
+    def shot(self, what: str = "") -> Path:
+        """A screenshot named by the step and what it shows: 02b-create-two-tasks--both-tasks-listed.png."""
+        self.step_shots += 1
+        label = re.sub(r"[^a-z0-9]+", "-", f"{self.step_name}--{what}".lower()).strip("-")
+        path = self.shots / f"{self.step_number:02d}{'abcdefghij'[self.step_shots - 1]}-{label}.png"
         self.driver.save_screenshot(str(path))
         return path
 
     def fail(self, why: str) -> NoReturn:
-        path = self.shot()
+        path = self.shot("failed")
         alert = self._text("[role=alert]")
         body = self.driver.execute_script("return document.body ? document.body.innerText : ''")
         console = [entry["message"] for entry in self.driver.get_log("browser") if entry["level"] == "SEVERE"]
@@ -212,7 +218,7 @@ class Flow:
             self.fail(f"{what}: not within {STEP_SECONDS:.0f} s")
         if not holds():
             self.fail(what)
-        self.shot()
+        self.shot(what)
 
     def completed(self, title: str) -> bool:
         row = self.rows().get(title)
@@ -311,7 +317,7 @@ def _run(flow: Flow, email: str) -> str:
     }
     if tags != {"Buy milk": ["#home", "#errands"], "Write report": ["#work"]}:
         flow.fail(f"the tags shown are {tags}")
-    flow.shot()
+    flow.shot("the tags shown")
 
     flow.step("edit")
     flow.button(rows["Write report"], "Edit").click()
