@@ -126,6 +126,20 @@ def wait_until_up(
     raise NewcomerCheckError(f"{what} did not answer within {START_TIMEOUT_SECONDS:.0f} s")
 
 
+def start(command: list[str], cwd: Path, env: dict[str, str], log: Path) -> subprocess.Popen[str]:
+    """``command`` in its own process group (as in a terminal of its own), its output into ``log``."""
+    with log.open("w") as output:
+        return subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+
+
 def stop(server: subprocess.Popen[str]) -> None:
     if server.poll() is None:
         os.killpg(server.pid, signal.SIGINT)  # as Ctrl-C would
@@ -191,22 +205,13 @@ def check(setup: str, database_url: str | None) -> list[str]:
             lines.append(f"ok   `make migrate`: {said.splitlines()[-1]}")
         log = Path(directory) / "make-run.log"
         started = time.monotonic()
-        with log.open("w") as output:
-            server = subprocess.Popen(
-                ["make", "run"],
-                cwd=clone,
-                env=clean,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                text=True,
-                start_new_session=True,
-            )
-            try:
-                wait_until_up(base, server, log)
-                lines.append(f"ok   `make run` answered after {time.monotonic() - started:.0f} s")
-                lines += walk(clone, base, clean)
-            finally:
-                stop(server)
+        server = start(["make", "run"], clone, clean, log)
+        try:
+            wait_until_up(base, server, log)
+            lines.append(f"ok   `make run` answered after {time.monotonic() - started:.0f} s")
+            lines += walk(clone, base, clean)
+        finally:
+            stop(server)
         served = log.read_text()
         if "Traceback" in served:
             lines.append(f"FAIL `make run` printed a traceback:\n{served[-3000:]}")
@@ -285,16 +290,7 @@ def check_nextjs() -> list[str]:
                 zip(commands, (api, frontend), ("/health", "/sign-in"), strict=True)
             ):
                 log = Path(directory) / f"command-{index + 1}.log"
-                with log.open("w") as output:
-                    server = subprocess.Popen(
-                        ["bash", "-c", command],
-                        cwd=clone,
-                        env=env,
-                        stdout=output,
-                        stderr=subprocess.STDOUT,
-                        text=True,
-                        start_new_session=True,
-                    )
+                server = start(["bash", "-c", command], clone, env, log)
                 servers.append((server, log, command))
                 what = f"`{command.split('#', 1)[0].strip()}`"
                 wait_until_up(base, server, log, path=path, what=what)
