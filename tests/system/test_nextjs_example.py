@@ -1,7 +1,7 @@
 """The reference frontend, for real: examples/nextjs built with `next build`, served by `next start`, and driven in
 headless Chromium through sign-up, two tasks with tags, list, edit, toggle, filters by status and by tag, delete,
-reload and sign-out, in both token modes (the Better Auth jwt plugin's token, and the HS256 token its server signs
-with the shared secret), against the API behind the local gateway (API Gateway's CORS and events), whose
+reload and sign-out, in both token modes (the Better Auth jwt plugin's token, with Better Auth's tables in SQLite;
+the HS256 token its server signs with the shared secret, with them in PostgreSQL), against the API behind the local gateway (API Gateway's CORS and events), whose
 FRONTEND_URL and BETTER_AUTH_URL are the example's origin.
 
 A screenshot of every step goes to .artifacts/nextjs/<mode>/ (or TODO_ARTIFACTS_DIR). A failing step says which
@@ -40,6 +40,7 @@ from selenium.webdriver.support.wait import WebDriverWait
 
 from devtools.net import free_port, running_server, wait_for_http
 from devtools.paths import ROOT
+from devtools.postgres import direct_url, fresh_database, postgres_unavailable_reason
 from tests.support import chromium
 
 pytestmark = pytest.mark.browser
@@ -120,16 +121,30 @@ def built(api: Api) -> Path:
 
 
 @contextmanager
-def next_start(directory: Path, api: Api, mode: str, state: Path) -> Iterator[Frontend]:
-    """`next start` of the built example in one token mode, with its own fresh Better Auth database."""
+def better_auth_database(kind: str, state: Path) -> Iterator[str]:
+    """A fresh database for Better Auth's tables: a SQLite file, or a new PostgreSQL database (SQLite when the
+    local PostgreSQL does not answer, unless TODO_REQUIRE_POSTGRES=1 or CI)."""
+    reason = postgres_unavailable_reason() if kind == "postgres" else "SQLite asked for"
+    if reason is None:
+        with fresh_database() as name:
+            yield direct_url(name)
+        return
+    if kind == "postgres" and (REQUIRED or os.environ.get("TODO_REQUIRE_POSTGRES") == "1"):
+        pytest.fail(f"PostgreSQL required but unavailable: {reason}", pytrace=False)
+    yield f"file:{state / 'auth.sqlite'}"
+
+
+@contextmanager
+def next_start(directory: Path, api: Api, mode: str, database_url: str, state: Path) -> Iterator[Frontend]:
+    """`next start` of the built example in one token mode, on the Better Auth database given."""
     origin = f"http://localhost:{api.frontend_port}"
     log = state / f"next-{mode}.log"
     env = {
-        **{key: value for key, value in os.environ.items() if key != "DATABASE_URL"},
+        **os.environ,
         "TOKEN_MODE": mode,
         "BETTER_AUTH_URL": origin,
         "BETTER_AUTH_SECRET": api.secret,
-        "DATABASE_URL": f"file:{state / f'auth-{mode}.sqlite'}",
+        "DATABASE_URL": database_url,
         "NEXT_TELEMETRY_DISABLED": "1",
     }
     command = [str(directory / "node_modules" / ".bin" / "next"), "start", "-H", "127.0.0.1"]
@@ -276,20 +291,30 @@ def _claims(token: str) -> dict[str, Any]:
     return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
 
 
-@pytest.mark.parametrize("mode", ["jwt", "hs256"])
+# Better Auth's tables on SQLite (the default) in one mode and on PostgreSQL (by URL) in the other.
+@pytest.mark.parametrize(("mode", "database"), [("jwt", "sqlite"), ("hs256", "postgres")])
 def test_the_example_frontend_runs_the_whole_flow(
-    mode: str, api: Api, built: Path, artifacts: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    mode: str,
+    database: str,
+    api: Api,
+    built: Path,
+    artifacts: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     started = time.monotonic()
     with ExitStack() as stack:
-        frontend = stack.enter_context(next_start(built, api, mode, tmp_path))
+        database_url = stack.enter_context(better_auth_database(database, tmp_path))
+        frontend = stack.enter_context(next_start(built, api, mode, database_url, tmp_path))
         driver = stack.enter_context(chromium.headless_chromium(tmp_path / "chromium"))
         driver.set_script_timeout(STEP_SECONDS)
         flow = Flow(driver, frontend, api, artifacts / mode)
         last_token = _run(flow, f"{mode}-{time.time_ns()}@example.com")
     with capsys.disabled():
+        on = database_url.split(":", 1)[0].replace("file", "SQLite").replace("postgresql", "PostgreSQL")
+        took = time.monotonic() - started
         print(
-            f"\n  example, {mode} mode: {flow.step_number} steps in {time.monotonic() - started:.0f} s; {flow.shots}"
+            f"\n  example, {mode} mode, Better Auth on {on}: {flow.step_number} steps in {took:.0f} s; {flow.shots}"
         )
         print(f"  the page's last token ({last_token}) after sign-out")
 
