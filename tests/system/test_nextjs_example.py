@@ -8,8 +8,11 @@ A screenshot of every step goes to .artifacts/nextjs/<mode>/ (or TODO_ARTIFACTS_
 step, what the page showed (its alert: the API's ``detail``) and what the gateway logged.
 
 ``TODO_EXAMPLE_API_URL``: use that API instead of starting the gateway (``sam local start-api``, say); it must
-name ``http://localhost:$TODO_EXAMPLE_FRONTEND_PORT`` in its FRONTEND_URL and BETTER_AUTH_URL and share
-``$TODO_EXAMPLE_SECRET`` as its BETTER_AUTH_SECRET. Without Chromium or Node.js these tests skip; in CI (CI=true)
+name ``http://$TODO_EXAMPLE_FRONTEND_HOST:$TODO_EXAMPLE_FRONTEND_PORT`` (host ``localhost`` by default) in its
+FRONTEND_URL and BETTER_AUTH_URL and share ``$TODO_EXAMPLE_SECRET`` as its BETTER_AUTH_SECRET. Lambda containers
+reach this machine's ``localhost`` under another name (the Docker bridge's 172.17.0.1): there the host is that
+address, which the example then listens on, so that the browser, the tokens' ``iss`` and the API's JWKS fetch
+all name one origin. Without Chromium or Node.js these tests skip; in CI (CI=true)
 they fail instead."""
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ PASSWORD = "violet-kettle-42"
 class Api:
     base: str
     secret: str
+    frontend_host: str  # the name the browser and the API use for the example (it listens there)
     frontend_port: int
     log: Path | None  # the gateway's output, when this test started it
 
@@ -80,9 +84,9 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
         _required_or_skip(reason)
     given = os.environ.get("TODO_EXAMPLE_API_URL")
     if given:
-        yield Api(
-            given, os.environ["TODO_EXAMPLE_SECRET"], int(os.environ["TODO_EXAMPLE_FRONTEND_PORT"]), None
-        )
+        host = os.environ.get("TODO_EXAMPLE_FRONTEND_HOST", "localhost")
+        port = int(os.environ["TODO_EXAMPLE_FRONTEND_PORT"])
+        yield Api(given, os.environ["TODO_EXAMPLE_SECRET"], host, port, None)
         return
     state = tmp_path_factory.mktemp("example-api")
     frontend_port = free_port()
@@ -100,7 +104,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     )
     log = state / "gateway.log"
     with running_server("devtools.local_gateway", env, log=log) as base:
-        yield Api(base.replace("127.0.0.1", "localhost"), secret, frontend_port, log)
+        yield Api(base.replace("127.0.0.1", "localhost"), secret, "localhost", frontend_port, log)
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +141,8 @@ def better_auth_database(kind: str, state: Path) -> Iterator[str]:
 @contextmanager
 def next_start(directory: Path, api: Api, mode: str, database_url: str, state: Path) -> Iterator[Frontend]:
     """`next start` of the built example in one token mode, on the Better Auth database given."""
-    origin = f"http://localhost:{api.frontend_port}"
+    origin = f"http://{api.frontend_host}:{api.frontend_port}"
+    listen = "127.0.0.1" if api.frontend_host == "localhost" else api.frontend_host
     log = state / f"next-{mode}.log"
     env = {
         **os.environ,
@@ -147,7 +152,7 @@ def next_start(directory: Path, api: Api, mode: str, database_url: str, state: P
         "DATABASE_URL": database_url,
         "NEXT_TELEMETRY_DISABLED": "1",
     }
-    command = [str(directory / "node_modules" / ".bin" / "next"), "start", "-H", "127.0.0.1"]
+    command = [str(directory / "node_modules" / ".bin" / "next"), "start", "-H", listen]
     with log.open("wb") as output:
         server = subprocess.Popen(
             [*command, "-p", str(api.frontend_port)],
@@ -158,7 +163,7 @@ def next_start(directory: Path, api: Api, mode: str, database_url: str, state: P
             start_new_session=True,
         )
         try:
-            wait_for_http(f"http://127.0.0.1:{api.frontend_port}/sign-in", server, timeout=60)
+            wait_for_http(f"http://{listen}:{api.frontend_port}/sign-in", server, timeout=60)
             yield Frontend(mode, origin, log)
         finally:
             os.killpg(server.pid, signal.SIGTERM)
