@@ -1,4 +1,4 @@
-"""What a newcomer does, checked: a fresh clone, the README's `make run`, then its curl walk-through.
+"""What a newcomer does, checked: a fresh clone, the README's `make run`, then its curl walk-throughs.
 
     python -m devtools.newcomer                 # plain, guide and postgres, from a clone of the committed HEAD
     python -m devtools.newcomer --setup guide   # one of them
@@ -6,11 +6,12 @@
 
 Set-ups: ``plain`` (no settings at all), ``guide`` (``BETTER_AUTH_SECRET`` exported, as the original backend
 guide tells users to), ``postgres`` (a fresh PostgreSQL database in ``DATABASE_URL``, migrated first with
-`make migrate` as the README says), ``nextjs`` (the two commands of "Connect your Next.js frontend", below). For each: clone, run `make run` exactly as the README writes it (only
-``PORT`` is set, to a free port, and the walk-through's ``API=`` line follows it), wait for it to answer, run
-the README's walk-through block in bash, and compare the status of every curl with the one the README writes
-in that command's comment. The server's output must hold no traceback, and the clone must stay clean (what
-the walk-through writes is git-ignored). If the README and this check disagree, the check fails.
+`make migrate` as the README says), ``nextjs`` (below). For the first three: clone, run `make run` exactly as the
+README writes it (only ``PORT`` is set, to a free port, and each block's ``API=`` line follows it), wait for it
+to answer, run each README block marked ``<!-- newcomer-check: NAME -->`` (the walk-through, then connecting a
+frontend; not the ``nextjs`` one) in bash, and compare the status of every curl with the one the README writes
+in that command's comment. The server's output must hold no traceback, and the clone must stay clean (what the
+walk-through writes is git-ignored). If the README and this check disagree, the check fails.
 
 ``nextjs``: the README's two commands after its nextjs mark, each in its own process as in two terminals (the API
 on a free ``PORT``, the example on a free ``EXAMPLE_PORT`` with ``NEXT_PUBLIC_API_URL`` naming the API, and the
@@ -40,7 +41,8 @@ from devtools.net import free_port
 from devtools.paths import ROOT
 
 WALKTHROUGH_MARK = "<!-- newcomer-check: walk-through -->"
-NEXTJS_MARK = "<!-- newcomer-check: nextjs -->"
+_MARK = re.compile(r"<!-- newcomer-check: ([a-z-]+) -->")
+NEXTJS = "nextjs"  # the mark of the Next.js example's block, run by its own set-up
 EXAMPLE_ORIGIN = "http://localhost:3000"  # as the README writes it; the check's own port replaces it
 # The original backend guide's set-up: its .env example, exported.
 GUIDE_SECRET = "your-secret-key-min-32-chars-here"  # noqa: S105 (a documented placeholder, local only)
@@ -68,14 +70,19 @@ class Command:
     expected: int
 
 
-def walkthrough(readme: Path, mark: str = WALKTHROUGH_MARK) -> str:
-    """The bash block that follows ``mark`` (the walk-through's by default) in ``readme``."""
+def checked_blocks(readme: Path) -> dict[str, str]:
+    """The bash block that follows each ``newcomer-check`` mark in ``readme``, by the mark's name, in order.
+    The walk-through must be among them."""
     text = readme.read_text(encoding="utf-8")
-    _, found, rest = text.partition(mark)
-    match = re.search(r"```bash\n(.*?)```", rest, flags=re.DOTALL)
-    if not found or match is None:
-        raise NewcomerCheckError(f"README.md has no ```bash block after {mark}")
-    return match.group(1)
+    blocks: dict[str, str] = {}
+    for mark in _MARK.finditer(text):
+        match = re.match(r"\s*```bash\n(.*?)```", text[mark.end() :], flags=re.DOTALL)
+        if match is None:
+            raise NewcomerCheckError(f"README.md has no ```bash block right after {mark.group(0)}")
+        blocks[mark.group(1)] = match.group(1)
+    if "walk-through" not in blocks:
+        raise NewcomerCheckError(f"README.md has no {WALKTHROUGH_MARK}")
+    return blocks
 
 
 def curl_commands(block: str) -> list[Command]:
@@ -154,8 +161,16 @@ def stop(server: subprocess.Popen[str]) -> None:
 
 
 def walk(clone: Path, base: str, env: dict[str, str]) -> list[str]:
-    """Run the walk-through in the clone; return a line per curl command (problems start with FAIL)."""
-    block = walkthrough(clone / "README.md")
+    """Run each checked block in the clone; return a line per curl command (problems start with FAIL)."""
+    lines = []
+    for name, block in checked_blocks(clone / "README.md").items():
+        if name == NEXTJS:  # two servers, not curl: the nextjs set-up runs it
+            continue
+        lines += _walk_block(clone, base, env, name, block)
+    return lines
+
+
+def _walk_block(clone: Path, base: str, env: dict[str, str], name: str, block: str) -> list[str]:
     commands = curl_commands(block)
     script = re.sub(r"^API=\S+", f"API={base}", block, count=1, flags=re.MULTILINE)
     statuses = clone / ".newcomer-statuses"
@@ -179,11 +194,13 @@ def walk(clone: Path, base: str, env: dict[str, str]) -> list[str]:
         got = seen[index] if index < len(seen) else "none"
         ok = got == str(command.expected)
         first = command.text.splitlines()[0][:100]
-        lines.append(f"{'ok  ' if ok else 'FAIL'} {got} (README: {command.expected})  {first}")
+        lines.append(f"{'ok  ' if ok else 'FAIL'} {got} (README: {command.expected})  [{name}] {first}")
     if len(seen) != len(commands):
-        lines.append(f"FAIL {len(seen)} curl calls ran, the README has {len(commands)}")
+        lines.append(f"FAIL [{name}] {len(seen)} curl calls ran, the README has {len(commands)}")
     if completed.returncode != 0:
-        lines.append(f"FAIL the walk-through exited with {completed.returncode}: {completed.stderr[-1500:]}")
+        lines.append(
+            f"FAIL [{name}] the block exited with {completed.returncode}: {completed.stderr[-1500:]}"
+        )
     return lines
 
 
@@ -282,7 +299,10 @@ def check_nextjs() -> list[str]:
     lines: list[str] = []
     with tempfile.TemporaryDirectory(prefix="newcomer-nextjs-") as directory:
         clone = fresh_clone(Path(directory))
-        block = walkthrough(clone / "README.md", NEXTJS_MARK).replace(EXAMPLE_ORIGIN, frontend)
+        blocks = checked_blocks(clone / "README.md")
+        if NEXTJS not in blocks:
+            return [f"FAIL README.md has no <!-- newcomer-check: {NEXTJS} --> block"]
+        block = blocks[NEXTJS].replace(EXAMPLE_ORIGIN, frontend)
         commands = [line for line in block.splitlines() if line.split("#", 1)[0].strip()]
         if len(commands) != 2:
             return [f"FAIL the README's Next.js block has {len(commands)} commands, not two: {commands}"]

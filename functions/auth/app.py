@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from todo_shared import errors
-from todo_shared.auth import schemas, service, session_service
+from todo_shared.auth import schemas, session_flows, sign_in
 from todo_shared.auth.users import public_user
 from todo_shared.config.settings import get_settings
 from todo_shared.http import auth_answers
@@ -29,7 +29,7 @@ TOKEN_REFUSED = error_responses(errors.AuthenticationFailed)
 def signup(
     body: schemas.SignupRequest, request: Request, response: Response, session: SessionDep
 ) -> schemas.AuthResponse:
-    signed = service.sign_up(
+    signed = sign_in.sign_up(
         session=session,
         email=body.email,
         password=body.password,
@@ -50,7 +50,7 @@ def signup(
 def login(
     body: schemas.LoginRequest, request: Request, response: Response, session: SessionDep
 ) -> schemas.AuthResponse:
-    signed = service.log_in(
+    signed = sign_in.log_in(
         session=session,
         email=body.email,
         password=body.password,
@@ -71,7 +71,7 @@ def refresh(
     request: Request, response: Response, session: SessionDep, body: auth_answers.RefreshBody = None
 ) -> schemas.AuthResponse:
     presented = auth_answers.presented_refresh_token(request, body)
-    signed = session_service.refresh(session=session, raw_token=presented.value, settings=get_settings())
+    signed = session_flows.refresh(session=session, raw_token=presented.value, settings=get_settings())
     return signed_in(request, response, signed, "Session refreshed", refresh_in_body=presented.in_body)
 
 
@@ -84,7 +84,7 @@ def logout(request: Request, response: Response, session: SessionDep) -> schemas
     raw_tokens, refresh_token = auth_answers.presented_for_logout(request)
     clear_session_cookies(response, request)
     settings = get_settings()
-    session_service.log_out(
+    session_flows.log_out(
         session=session, raw_tokens=raw_tokens, refresh_token=refresh_token, settings=settings
     )
     return schemas.MessageResponse(message="Logged out successfully")
@@ -94,7 +94,7 @@ def logout(request: Request, response: Response, session: SessionDep) -> schemas
 def logout_all(
     request: Request, response: Response, session: SessionDep, user: CurrentUser, token: CurrentToken
 ) -> schemas.MessageResponse:
-    session_service.log_out_everywhere(session=session, user=user, token=token)
+    session_flows.log_out_everywhere(session=session, user=user, token=token)
     clear_session_cookies(response, request)
     return schemas.MessageResponse(message="Logged out of every session")
 
@@ -102,7 +102,7 @@ def logout_all(
 @router.get("/sessions", summary="The user's active sessions", responses=TOKEN_REFUSED)
 def list_sessions(session: SessionDep, user: CurrentUser, token: CurrentToken) -> schemas.SessionsResponse:
     return auth_answers.sessions_response(
-        session_service.list_sessions(session=session, user=user, token=token)
+        session_flows.list_sessions(session=session, user=user, token=token)
     )
 
 
@@ -113,7 +113,7 @@ def list_sessions(session: SessionDep, user: CurrentUser, token: CurrentToken) -
     responses=error_responses(errors.AuthenticationFailed, errors.SessionNotFound),
 )
 def end_session(session_id: auth_answers.SessionIdPath, session: SessionDep, user: CurrentUser) -> None:
-    session_service.end_session(session=session, user=user, session_id=session_id)
+    session_flows.end_session(session=session, user=user, session_id=session_id)
 
 
 @router.put(
@@ -128,7 +128,7 @@ def change_password(
     user: CurrentUser,
     token: CurrentToken,
 ) -> schemas.MessageResponse:
-    session_service.change_password(
+    session_flows.change_password(
         session=session,
         user=user,
         token=token,

@@ -98,6 +98,10 @@ class KeysUnavailable(DomainError):
     code = "auth_unavailable"
     default_detail = "Sign-in keys cannot be fetched right now; please try again shortly."
 
+    def __init__(self, retry_after_seconds: int = 5) -> None:
+        super().__init__()
+        self.retry_after_seconds = max(1, retry_after_seconds)
+
 
 # --- Tasks ------------------------------------------------------------------------------------------------
 

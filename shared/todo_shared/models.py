@@ -60,17 +60,21 @@ class Priority(StrEnum):
     HIGH = "high"
 
 
-# Identities are per issuer (docs/adr/0016-identities-per-issuer.md). Local accounts (signup here; the HS256
-# tokens name them) have this issuer and their own id as subject; a Better Auth user has the Better Auth origin
-# (BETTER_AUTH_URL) as issuer and their Better Auth id (``sub``) as subject. Migrations spell both markers out.
+# Identities are per issuer (docs/adr/0016-identities-per-issuer.md). Local accounts (signup here; our tokens
+# name them) have this issuer and their own id as subject. A frontend's user (its HS256 tokens and Better Auth's
+# name one user by one id, ``sub``) has the frontend's namespace as issuer: BETTER_AUTH_URL when set, else
+# ``FRONTEND_ISSUER``. Migrations spell the markers out.
 LOCAL_ISSUER = "local"
-# Better Auth users created before accounts were keyed by issuer: the first Better Auth token of their
-# subject names the issuer and adopts the account (``todo_shared.auth.users``).
+FRONTEND_ISSUER = "frontend"
+# Better Auth users created before accounts were keyed by issuer: the first frontend token of their subject
+# adopts the account into its namespace (``todo_shared.auth.users``), as it adopts ``FRONTEND_ISSUER``'s once
+# BETTER_AUTH_URL is set.
 LEGACY_BETTER_AUTH_ISSUER = "legacy-better-auth"
 
 
 class User(SQLModel, table=True):
-    """An account: created here by signup (local), or first seen through a Better Auth token (no password)."""
+    """An account: created here by signup (local), or first seen through a frontend's token (no password,
+    and an email only when the token carried a usable one)."""
 
     __tablename__ = "users"
 
@@ -78,7 +82,7 @@ class User(SQLModel, table=True):
     id: str = Field(default_factory=new_user_id, primary_key=True, max_length=64)
     issuer: str = Field(max_length=255, nullable=False)
     subject: str = Field(max_length=64, nullable=False)
-    email: str = Field(max_length=320, nullable=False)
+    email: str | None = Field(default=None, max_length=320, nullable=True)
     password_hash: str | None = Field(default=None, max_length=100)
     name: str | None = Field(default=None, max_length=255)
     created_at: datetime = _timestamp_column()
@@ -466,6 +470,11 @@ class LoginThrottle(SQLModel, table=True):
     window_started_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
 
 
+# A session id as AuthSession makes them (uuid4().hex): what a token's sid or a path must look like before
+# any lookup (PostgreSQL refuses a NUL byte in text with an error, not a miss).
+SESSION_ID_PATTERN = re.compile(r"[0-9a-f]{32}")  # fullmatch: "$" would let a trailing newline in
+
+
 class AuthSession(SQLModel, table=True):
     """One sign-in (signup or login) on one device, renewed by refresh tokens until it ends or expires."""
 
@@ -513,6 +522,9 @@ class UserPublic(SQLModel):
     model_config = _RESPONSE_CONFIG  # type: ignore[assignment]
 
     id: str
-    email: str
+    email: str | None = Field(
+        description="Always set for accounts created by signup; null for a frontend's "
+        "user whose token carried no usable email."
+    )
     name: str | None
     created_at: datetime

@@ -597,6 +597,48 @@ def test_injection_in_path_query_and_header_parameters_is_harmless(
     assert after.users == before.users
 
 
+# Percent-encodings no text column can take: NUL (PostgreSQL refuses it in text with 22021), a byte that is never
+# UTF-8, and an overlong encoding of "/" (invalid UTF-8 that naive decoders turn into a slash).
+UNDECODABLE = {"nul": "%00", "nul-inside": "a%00b", "ff": "%FF", "overlong-slash": "%C0%AF"}
+
+
+@pytest.mark.parametrize("database", ["postgres", "pgbouncer"], indirect=True)
+@pytest.mark.parametrize("raw", UNDECODABLE.values(), ids=UNDECODABLE.keys())
+def test_nul_and_invalid_utf8_in_any_path_or_query_parameter_is_never_a_500(
+    api: httpx.Client, database: Backend, raw: str
+) -> None:
+    """Every path and query parameter of every operation of the document, sent percent-encoded as is."""
+    caller = create_account(database)
+    (task,) = insert_tasks(database, [Task(user_id=caller.user_id, title="target")])
+    valid = {"user_id": caller.user_id, "task_id": str(task.id), "session_id": "0" * 32}
+    swept: set[str] = set()
+    for operation in operations():
+        if operation.path in (LOGOUT, LOGOUT_ALL):
+            continue  # they end the caller's token; they take no parameter anyway
+        for parameter in operation.parameters:
+            name, where = parameter["name"], parameter["in"]
+            if where not in ("path", "query"):
+                continue
+            swept.add(f"{where} {name}")
+            path = operation.path
+            for key, value in valid.items():
+                path = path.replace(
+                    f"{{{key}}}", raw if (where, key) == ("path", name) else quote(value, safe="")
+                )
+            url = f"{path}?{name}={raw}" if where == "query" else path
+            response = send(
+                api,
+                operation.method,
+                url,
+                token=caller.token,
+                body=valid_body(operation, caller.email),
+            )
+            label = f"{operation.method} {url}"
+            assert response.status_code < 500, (label, response.text)
+            assert internals_in(response, raw) == [], (label, response.text)
+    assert {"path user_id", "path task_id", "path session_id", "query q"} <= swept
+
+
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_injection_in_body_fields_is_stored_literally_or_refused(
     api: httpx.Client, database: Backend, victim: Account, payload: str, fresh_throttle: None

@@ -6,6 +6,7 @@ The budgets are exact, so a change that adds a query shows up here and in docs/p
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -15,6 +16,7 @@ from starlette.testclient import TestClient
 from devtools.serve import build_local_app
 from tests.support.app_state import Backend
 from tests.support.auth import PASSWORD, bearer, signup, token_of, unique_email
+from tests.support.jwks import frontend_token
 from tests.support.round_trips import RoundTrips
 from todo_shared.config.settings import get_settings
 
@@ -41,6 +43,7 @@ EXPECTED_ROUND_TRIPS = {
     "POST /api/auth/refresh": 5,
     "GET /api/auth/sessions": 2,
 }
+FIRST_SIGHT_ROUND_TRIPS = 5  # the miss, the revocation check, the adoption UPDATE (none here), INSERT, COMMIT
 
 
 @pytest.fixture
@@ -121,3 +124,23 @@ def _new_task(client: httpx.Client, auth: dict[str, str]) -> int:
     assert response.status_code == 201
     task_id: int = response.json()["id"]
     return task_id
+
+
+def test_a_frontend_users_first_token_costs_more_once_and_then_the_same(
+    client: httpx.Client, round_trips: RoundTrips
+) -> None:
+    """A frontend's HS256 token for a user never seen creates the account (``FIRST_SIGHT_ROUND_TRIPS``); from
+    then on the token check costs what ours does."""
+    auth = bearer(frontend_token(sub=uuid.uuid4().hex))
+    client.get("/health/ready")  # the connection opened
+    round_trips.count = 0
+    assert client.get("/api/auth/verify", headers=auth).status_code == 200
+    assert round_trips.count == FIRST_SIGHT_ROUND_TRIPS
+    assert (
+        trips_of(round_trips, lambda: client.get("/api/auth/verify", headers=auth), 200)
+        == (EXPECTED_ROUND_TRIPS["GET /api/auth/verify"])
+    )
+    assert (
+        trips_of(round_trips, lambda: client.get("/api/tasks", headers=auth), 200)
+        == (EXPECTED_ROUND_TRIPS["GET /api/tasks"])
+    )

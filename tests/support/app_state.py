@@ -34,6 +34,23 @@ def reset_app_state() -> None:
     reset_engine()
 
 
+@contextmanager
+def settings_from(**values: str) -> Iterator[None]:
+    """The app's settings with these environment variables set (cached settings reset on the way in and out)."""
+    previous = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        get_settings.cache_clear()
+
+
 def use_database(url: str) -> None:
     os.environ["DATABASE_URL"] = url
     reset_app_state()

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
 from tests.support.app_state import TEST_SECRET
+from tests.support.leak_guard import register_token
 from todo_shared.auth import better_auth
 from todo_shared.auth.tokens import ISSUER
 from todo_shared.config.settings import get_settings
@@ -58,6 +59,18 @@ def crafted(header: dict[str, Any], claims: dict[str, Any], hmac_key: bytes | No
 
 def hs256(claims: dict[str, Any], secret: str = TEST_SECRET, **headers: Any) -> str:
     return jwt.encode(claims, secret, algorithm="HS256", headers=headers or None)
+
+
+SEVEN_DAYS = 7 * 24 * 3600
+
+
+def frontend_token(lifetime: int = SEVEN_DAYS, **claims: Any) -> str:
+    """What a frontend's server route signs: the claims, iat now, exp = iat + lifetime (jose's
+    ``setIssuedAt().setExpirationTime("7d")`` gives exactly 604800 s), HS256 with the shared secret."""
+    now = int(time.time())
+    token = jwt.encode({**claims, "iat": now, "exp": now + lifetime}, TEST_SECRET, algorithm="HS256")
+    register_token(token, "a frontend's HS256 token minted by tests.support.jwks.frontend_token")
+    return token
 
 
 def our_claims(**overrides: Any) -> dict[str, Any]:
@@ -223,3 +236,12 @@ def better_auth_enabled(origin: str) -> Iterator[None]:
             os.environ["BETTER_AUTH_URL"] = previous
         get_settings.cache_clear()
         better_auth.clear_jwks_cache()
+
+
+@contextmanager
+def better_auth_serving(*keys: SigningKey) -> Iterator[JwksServer]:
+    """A JWKS on loopback publishing ``keys``, with ``BETTER_AUTH_URL`` set to its origin."""
+    with running_jwks_server() as server:
+        server.serve(*keys)
+        with better_auth_enabled(server.origin):
+            yield server

@@ -2,9 +2,15 @@
 
 - Keys come from ``<BETTER_AUTH_URL>/api/auth/jwks`` (standard library HTTP, short timeout, size cap, no
   redirects followed: a 3xx is a failed fetch) and are cached per container. A token naming an unknown
-  ``kid`` (key rotation) triggers a refetch (at most one a second, and ``UNKNOWN_KID_FETCH_BUDGET`` a minute);
-  the set is also refreshed after ``MAX_CACHE_AGE_SECONDS``.
-  Every readable set replaces the cache, so a withdrawn key stops working; a failed fetch keeps the keys it had.
+  ``kid`` (key rotation) triggers a refetch (at most one a second, from a bucket of ``UNKNOWN_KID_FETCH_BUDGET``
+  that refills one every ``UNKNOWN_KID_REFILL_SECONDS``); the set is also refreshed after
+  ``MAX_CACHE_AGE_SECONDS``. Every readable set replaces the cache, so a withdrawn key stops working; a failed
+  fetch keeps the keys it had.
+- An unknown ``kid`` is a 401 only when a fetch that must have seen its key did not list it: one that started
+  after the token was signed (its ``iat`` plus the clock leeway), or after the request arrived. Otherwise the
+  key may be new, and a refetch is made; when none is allowed now (the bucket is empty, or the endpoint failed a
+  moment ago) the answer is a 503 with ``Retry-After``, never a 401 that would sign the user out. So junk
+  tokens with made-up kids cannot turn a genuine token of a newly published key into a 401.
 - Each key type has its own algorithm allow-list (``ALGORITHMS_BY_KEY``), narrowed further by the key's
   own ``alg`` when it declares one. ``none``, HS* and anything else never reach a key.
 - ``iss`` and ``aud`` must both equal the Better Auth origin; ``exp``, ``iat`` and ``sub`` are required.
@@ -15,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import math
 import socket
 import threading
 import time
@@ -34,11 +41,12 @@ from todo_shared.observability import logger
 JWKS_PATH = "/api/auth/jwks"
 FETCH_TIMEOUT_SECONDS = 3.0
 # An unknown kid (Better Auth rotated its keys) refetches the set: at most one fetch a second, so a token of
-# a key published a moment after our last fetch waits for the next one instead of being refused, and at most
-# UNKNOWN_KID_FETCH_BUDGET fetches a minute, so a flood of made-up kids cannot hammer the endpoint.
+# a key published a moment after our last fetch waits for the next one instead of being refused, and from a
+# bucket of UNKNOWN_KID_FETCH_BUDGET fetches refilled one every UNKNOWN_KID_REFILL_SECONDS (ten a minute), so
+# a flood of made-up kids cannot hammer the endpoint, and a 503 it causes lasts one refill at most.
 UNKNOWN_KID_MIN_INTERVAL_SECONDS = 1.0
 UNKNOWN_KID_FETCH_BUDGET = 10
-UNKNOWN_KID_WINDOW_SECONDS = 60.0
+UNKNOWN_KID_REFILL_SECONDS = 6.0
 # After a failed fetch, requests answer 503 at once for this long instead of each waiting for the endpoint.
 RETRY_AFTER_FAILURE_SECONDS = 5.0
 MAX_CACHE_AGE_SECONDS = 3600.0
@@ -54,11 +62,13 @@ ALGORITHMS_BY_KEY: dict[tuple[str, str | None], frozenset[str]] = {
 }
 ASYMMETRIC_ALGORITHMS = frozenset().union(*ALGORITHMS_BY_KEY.values())
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
+BAD_SIGNATURE = "Token signature does not verify against the JWKS key its kid names"
 _PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 
-# Monotonic clock and sleep, replaceable in tests.
+# Monotonic clock, sleep, and the wall clock that tokens' iat is compared with; replaceable in tests.
 _clock: Callable[[], float] = time.monotonic
 _sleep: Callable[[float], None] = time.sleep
+_wall_clock: Callable[[], float] = time.time
 
 
 class JwksFetchError(Exception):
@@ -237,57 +247,96 @@ class JwksCache:
     def __init__(self, url: str) -> None:
         self.url = url
         self._keys: dict[str, _Key] = {}
-        self._fetched_at: float | None = None
+        self._fetched_at: float | None = None  # monotonic, when the cached set was read
+        self._fetch_started_wall: float | None = None  # wall clock, when the fetch of the cached set began
         self._last_attempt: float | None = None
         self.last_fetch_failed = False  # the latest attempt to fetch the JWKS failed
-        self._unknown_kid_fetches: list[float] = []
+        self._bucket = float(UNKNOWN_KID_FETCH_BUDGET)
+        self._bucket_at = _clock()
         self._lock = threading.Lock()
 
     def _stale(self) -> bool:
         return self._fetched_at is None or _clock() - self._fetched_at > MAX_CACHE_AGE_SECONDS
 
-    def key(self, kid: str) -> _Key | None:
+    def key(self, kid: str, issued_at: float) -> _Key:
+        """The key of ``kid`` for a token issued at ``issued_at`` (its iat, wall clock).
+
+        Raises ``TokenError("unknown_kid")`` when a fetch that must list the key did not, ``KeysUnavailable``
+        (with the seconds until a fetch is allowed) when none can be made now.
+        """
+        arrived = _wall_clock()
         key = self._keys.get(kid)
-        if key is None or self._stale():
-            self._refresh(kid)
-            key = self._keys.get(kid)
-        return key
-
-    def _refresh(self, kid: str) -> None:
+        if key is not None and not self._stale():
+            return key
         with self._lock:
-            if kid in self._keys and not self._stale():
-                return  # another thread fetched it meanwhile
-            since_last = _clock() - self._last_attempt if self._last_attempt is not None else float("inf")
-            if self.last_fetch_failed and since_last < RETRY_AFTER_FAILURE_SECONDS:
-                return  # the endpoint is failing: requests do not each wait for it again
-            if kid not in self._keys and self._fetched_at is not None:  # a kid the current set lacks
-                if not self._unknown_kid_fetch_allowed():
-                    return
-                if since_last < UNKNOWN_KID_MIN_INTERVAL_SECONDS:
-                    _sleep(UNKNOWN_KID_MIN_INTERVAL_SECONDS - since_last)
-                self._unknown_kid_fetches.append(_clock())
-            self._last_attempt = _clock()
-            try:
-                raw_keys = fetch_jwks(self.url, FETCH_TIMEOUT_SECONDS)
-            except JwksFetchError as error:
-                self.last_fetch_failed = True
-                logger.warning("JWKS fetch failed", extra={"jwks_url": self.url, "reason": str(error)})
-                return
-            self.last_fetch_failed = False
-            # Every readable set replaces the cache, an empty one too: a key no longer published (withdrawn
-            # in an emergency) is no longer trusted.
-            self._keys = dict(parsed for parsed in map(parse_key, raw_keys) if parsed is not None)
-            self._fetched_at = _clock()
-            if not self._keys:
-                logger.warning("JWKS has no usable keys", extra={"jwks_url": self.url})
-            else:
-                logger.info("JWKS fetched", extra={"jwks_url": self.url, "kids": sorted(self._keys)})
+            key = self._keys.get(kid)
+            if key is not None and not self._stale():
+                return key  # another thread fetched it meanwhile
+            if key is None and not self._stale() and self._conclusive(arrived, issued_at):
+                raise TokenError("unknown_kid")
+            wait = self._seconds_until_fetch(unknown_kid=key is None)
+            if wait is not None:
+                if key is not None:
+                    return key  # stale, and the endpoint failing: the keys we had still count
+                raise KeysUnavailable(math.ceil(wait))
+            self._fetch()
+            key = self._keys.get(kid)
+            if key is not None:
+                return key
+            if self.last_fetch_failed:
+                raise KeysUnavailable(math.ceil(RETRY_AFTER_FAILURE_SECONDS))
+            raise TokenError("unknown_kid")  # this fetch began after the request arrived
 
-    def _unknown_kid_fetch_allowed(self) -> bool:
-        """Within the budget of unknown-kid fetches of the last window (the lock is held)."""
-        since = _clock() - UNKNOWN_KID_WINDOW_SECONDS
-        self._unknown_kid_fetches = [moment for moment in self._unknown_kid_fetches if moment > since]
-        return len(self._unknown_kid_fetches) < UNKNOWN_KID_FETCH_BUDGET
+    def _conclusive(self, arrived: float, issued_at: float) -> bool:
+        """The cached set was fetched after the token was signed, so its key would be listed (Better Auth
+        publishes a key before signing with it): the fetch began after this request arrived (another
+        request's, while this one waited for the lock), or after the token's iat plus the leeway (the iat is
+        the signer's clock, which may run behind ours)."""
+        started = self._fetch_started_wall
+        return started is not None and (started > arrived or started >= issued_at + LEEWAY_SECONDS)
+
+    def _seconds_until_fetch(self, *, unknown_kid: bool) -> float | None:
+        """None when a fetch may start now (after the short wait between unknown-kid fetches, slept here);
+        else how long until one may. The lock is held."""
+        now = _clock()
+        since_last = now - self._last_attempt if self._last_attempt is not None else math.inf
+        if self.last_fetch_failed and since_last < RETRY_AFTER_FAILURE_SECONDS:
+            # The endpoint failed a moment ago: requests do not each wait for it again.
+            return RETRY_AFTER_FAILURE_SECONDS - since_last
+        if not unknown_kid or self._fetched_at is None:
+            return None  # the first fetch, and the hourly refresh of a known key, are not budgeted
+        self._bucket = min(
+            float(UNKNOWN_KID_FETCH_BUDGET),
+            self._bucket + (now - self._bucket_at) / UNKNOWN_KID_REFILL_SECONDS,
+        )
+        self._bucket_at = now
+        if self._bucket < 1:
+            return (1 - self._bucket) * UNKNOWN_KID_REFILL_SECONDS
+        self._bucket -= 1
+        if since_last < UNKNOWN_KID_MIN_INTERVAL_SECONDS:
+            _sleep(UNKNOWN_KID_MIN_INTERVAL_SECONDS - since_last)
+        return None
+
+    def _fetch(self) -> None:
+        """Fetch the set; a readable one replaces the cache. The lock is held."""
+        self._last_attempt = _clock()
+        started_wall = _wall_clock()
+        try:
+            raw_keys = fetch_jwks(self.url, FETCH_TIMEOUT_SECONDS)
+        except JwksFetchError as error:
+            self.last_fetch_failed = True
+            logger.warning("JWKS fetch failed", extra={"jwks_url": self.url, "reason": str(error)})
+            return
+        self.last_fetch_failed = False
+        # Every readable set replaces the cache, an empty one too: a key no longer published (withdrawn in an
+        # emergency) is no longer trusted.
+        self._keys = dict(parsed for parsed in map(parse_key, raw_keys) if parsed is not None)
+        self._fetched_at = _clock()
+        self._fetch_started_wall = started_wall
+        if not self._keys:
+            logger.warning("JWKS has no usable keys", extra={"jwks_url": self.url})
+        else:
+            logger.info("JWKS fetched", extra={"jwks_url": self.url, "kids": sorted(self._keys)})
 
 
 _caches: dict[str, JwksCache] = {}
@@ -309,21 +358,32 @@ def clear_jwks_cache() -> None:
         _caches.clear()
 
 
+def _issued_at(token: str) -> float:
+    """The token's iat, read before its key is known (the signature is checked once it is). A token without
+    a numeric iat, or one issued beyond the leeway in the future, would be refused anyway: at once, then, with
+    no fetch made for it."""
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except (jwt.PyJWTError, ValueError, TypeError, RecursionError):
+        raise TokenError("malformed") from None
+    issued_at = claims.get("iat")
+    if isinstance(issued_at, bool) or not isinstance(issued_at, int | float) or not math.isfinite(issued_at):
+        raise TokenError("missing_iat")
+    if issued_at > _wall_clock() + LEEWAY_SECONDS:
+        raise TokenError("not_yet_valid")
+    return float(issued_at)
+
+
 def decode_better_auth(token: str, header: dict[str, Any], better_auth_url: str) -> dict[str, Any]:
     """Verify a Better Auth token and return its claims; raise ``TokenError``, or ``KeysUnavailable``
-    when its key is unknown because the JWKS cannot be fetched."""
+    when its key cannot be known now (the JWKS cannot be fetched, or not yet again)."""
     algorithm = header.get("alg")
     if algorithm not in ASYMMETRIC_ALGORITHMS:
         raise TokenError("algorithm_not_allowed")
     kid = header.get("kid")
     if not isinstance(kid, str) or not 0 < len(kid) <= MAX_KID_LENGTH:
         raise TokenError("missing_kid")
-    cache = jwks_cache(better_auth_url)
-    key = cache.key(kid)
-    if key is None:
-        if cache.last_fetch_failed:
-            raise KeysUnavailable()
-        raise TokenError("unknown_kid")
+    key = jwks_cache(better_auth_url).key(kid, _issued_at(token))
     if algorithm not in key.algorithms:
         raise TokenError("algorithm_not_allowed")
     try:
@@ -337,7 +397,16 @@ def decode_better_auth(token: str, header: dict[str, Any], better_auth_url: str)
             options={"require": REQUIRED_CLAIMS, "enforce_minimum_key_length": True},
         )
     except jwt.PyJWTError as error:
-        raise token_error(error) from None
+        raise _better_auth_error(error) from None
     except (ValueError, TypeError, RecursionError):
         raise TokenError("malformed") from None
     return dict(claims)
+
+
+def _better_auth_error(error: jwt.PyJWTError) -> TokenError:
+    refused = token_error(error, signature_detail=BAD_SIGNATURE)
+    if refused.reason == "bad_issuer":
+        return TokenError("bad_issuer", "Token issuer (iss) must be the API's BETTER_AUTH_URL")
+    if refused.reason == "bad_audience":
+        return TokenError("bad_audience", "Token audience (aud) must be the API's BETTER_AUTH_URL")
+    return refused

@@ -21,6 +21,30 @@ MAX_PASSWORD_BYTES = 72
 # Written by devtools/common_passwords.py (its docstring has the format).
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt.gz")
 _FILLER = b"not-the-password"  # checked when no candidate is usable: costs a check, never matches
+# Characters that show nothing: Unicode's Default_Ignorable_Code_Point ranges (joiners, bidi controls,
+# variation selectors, tags, the Hangul fillers U+115F, U+1160, U+3164, U+FFA0, ...) and the Braille blank
+# U+2800. With White_Space and the control, format and separator categories, a password made only of them
+# looks empty, or like spaces, wherever it is typed or shown.
+_BLANK_RANGES = (
+    (0x00AD, 0x00AD),
+    (0x034F, 0x034F),
+    (0x061C, 0x061C),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x206F),
+    (0x2800, 0x2800),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0),
+    (0xFFF0, 0xFFF8),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),
+)
 
 
 def normalize_password(password: str) -> str:
@@ -43,9 +67,17 @@ def rule_problem(normalized: str) -> str | None:
         return "Password must not contain NUL characters"
     if len(encoded) > MAX_PASSWORD_BYTES:
         return f"Password must be at most {MAX_PASSWORD_BYTES} bytes long (UTF-8)"
-    if all(char.isspace() or unicodedata.category(char) in ("Zs", "Cf", "Cc") for char in normalized):
+    if all(looks_blank(char) for char in normalized):
         return "Password must not be only spaces or other invisible characters"
     return None
+
+
+def looks_blank(char: str) -> bool:
+    """True for a character that shows nothing, or only space (see ``_BLANK_RANGES``)."""
+    if char.isspace() or unicodedata.category(char) in ("Zs", "Zl", "Zp", "Cf", "Cc"):
+        return True
+    code = ord(char)
+    return any(low <= code <= high for low, high in _BLANK_RANGES)
 
 
 def password_problem(password: str) -> str | None:

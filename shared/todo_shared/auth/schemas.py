@@ -128,7 +128,8 @@ class AuthResponse(BaseModel):
     model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
     user: UserPublic
-    token: str
+    token: str = Field(description="The access token: send it as `Authorization: Bearer <token>`.")
+    access_token: str = Field(description="The same access token, under the OAuth 2 name many clients read.")
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 (a scheme name, not a secret)
     expires_at: datetime
     message: str

@@ -9,9 +9,10 @@ from sqlmodel import Session, col, select
 
 from todo_shared.auth.claims import TokenError, VerifiedToken
 from todo_shared.auth.revocation import is_revoked, revoked_clause
-from todo_shared.auth.sessions import session_is_active_clause
+from todo_shared.auth.session_store import session_is_active_clause
 from todo_shared.auth.user_fields import clean_name, email_digest, is_valid_email, normalize_email
 from todo_shared.models import (
+    FRONTEND_ISSUER,
     LEGACY_BETTER_AUTH_ISSUER,
     LOCAL_ISSUER,
     LOCAL_ISSUER_SQL,
@@ -36,8 +37,8 @@ def new_local_account(*, email: str, name: str | None, password_hash: str) -> Us
 
 
 def find_by_email(*, session: Session, email: str) -> User | None:
-    """The local account of a normalised ``email``, or None. Better Auth users are never found by email:
-    they sign in at Better Auth, and may share an email with a local account."""
+    """The local account of a normalised ``email``, or None. A frontend's users are never found by email:
+    they sign in at the frontend, and may share an email with a local account."""
     return session.exec(
         select(User).where(text(LOCAL_ISSUER_SQL), func.lower(col(User.email)) == email)
     ).first()
@@ -51,7 +52,8 @@ def user_for_token(*, session: Session, token: VerifiedToken) -> User:
     """The token's account, by (issuer, subject), in the same statement that checks the token is not revoked
     (one round trip, on the unique index of the pair).
 
-    A Better Auth user seen for the first time gets an account from the token's claims.
+    A frontend's user (its HS256 token or Better Auth's) seen for the first time gets an account; a token of
+    ours names an account that must exist.
     """
     row = session.exec(
         select(
@@ -63,8 +65,8 @@ def user_for_token(*, session: Session, token: VerifiedToken) -> User:
     if row is None:
         if is_revoked(session, token.revocation_key):
             raise TokenError("revoked", user_id=token.user_id)
-        if token.source == "better_auth":
-            return provision_better_auth_user(session=session, token=token)
+        if token.source != "api":
+            return provision_frontend_user(session=session, token=token)
         raise TokenError("unknown_user", user_id=token.user_id)
     user, revoked, session_active = row
     if revoked:
@@ -74,29 +76,45 @@ def user_for_token(*, session: Session, token: VerifiedToken) -> User:
     return user
 
 
-def provision_better_auth_user(*, session: Session, token: VerifiedToken) -> User:
-    """The account of a Better Auth identity seen for the first time (no password).
+def _claimed_email(token: VerifiedToken) -> str | None:
+    """The token's email, normalised, if it is a usable address: frontends often send none."""
+    email = normalize_email(token.email) if token.email else None
+    return email if email is not None and is_valid_email(email) else None
 
-    Never merged with nor refused for another account of the same email, local or Better Auth: emails of
-    Better Auth users are often unverified, and a new ``sub`` (a user re-created upstream) is a new person
-    here. The account's id is the Better Auth id, unless another identity's account has that id (a user of
-    another Better Auth origin): then a generated one. A legacy account (created before accounts were keyed
-    by issuer) with this subject is adopted instead.
-    """
-    adopted = session.exec(
-        update(User)
-        .where(col(User.issuer) == LEGACY_BETTER_AUTH_ISSUER, col(User.subject) == token.user_id)
-        .values(issuer=token.issuer)
+
+def _adopt(session: Session, token: VerifiedToken) -> bool:
+    """Move an account of this subject from an earlier namespace of the frontend's users into the token's:
+    ``FRONTEND_ISSUER`` (before BETTER_AUTH_URL was set) or the legacy marker (before issuers). One UPDATE;
+    should both hold one, the older moves."""
+    earlier = [issuer for issuer in (FRONTEND_ISSUER, LEGACY_BETTER_AUTH_ISSUER) if issuer != token.issuer]
+    oldest = (
+        select(col(User.id))
+        .where(col(User.issuer).in_(earlier), col(User.subject) == token.user_id)
+        .order_by(col(User.created_at), col(User.id))
+        .limit(1)
+        .scalar_subquery()
     )
-    if adopted.rowcount:
+    return bool(session.exec(update(User).where(col(User.id) == oldest).values(issuer=token.issuer)).rowcount)
+
+
+def provision_frontend_user(*, session: Session, token: VerifiedToken) -> User:
+    """The account of a frontend's user seen for the first time (no password; email and name when the token
+    carries usable ones).
+
+    Never merged with nor refused for another account of the same email or id, local or not: a frontend's
+    emails are often unverified, and a new ``sub`` (a user re-created upstream) is a new person here. The
+    account's id is the ``sub``, unless another identity's account has that id (a local account, a user of
+    another Better Auth origin): then a generated one. An account of this subject in an earlier namespace of
+    the frontend's users is adopted instead (``_adopt``).
+    """
+    if _adopt(session, token):
         session.commit()
         logger.info(
-            "Better Auth user adopted", extra={"user_id": token.user_id, "request_id": current_request_id()}
+            "frontend user adopted",
+            extra={"user_id": token.user_id, "source": token.source, "request_id": current_request_id()},
         )
         return session.exec(select(User).where(_identity(token))).one()
-    email = normalize_email(token.email or "")
-    if not is_valid_email(email):
-        raise TokenError("invalid_email_claim", user_id=token.user_id)
+    email = _claimed_email(token)
     for user_id in (token.user_id, new_user_id()):
         user = User(
             id=user_id,
@@ -116,7 +134,8 @@ def provision_better_auth_user(*, session: Session, token: VerifiedToken) -> Use
                 return existing
             continue  # the id is another identity's account: a generated one
         logger.info(
-            "Better Auth user provisioned", extra={"user_id": user.id, "request_id": current_request_id()}
+            "frontend user provisioned",
+            extra={"user_id": user.id, "source": token.source, "request_id": current_request_id()},
         )
         return user
     raise TokenError("unknown_user", user_id=token.user_id)  # a generated id taken too: cannot happen

@@ -43,9 +43,12 @@ MIN_SECRET_ENTROPY_BITS = 96
 DEFAULT_FRONTEND_ORIGIN = "http://localhost:3000"
 DEFAULT_JWT_EXPIRES_MINUTES = 15
 MAX_TOKEN_LIFETIME_MINUTES = 60 * 24 * 30
-# The longest lifetime (exp - iat) an HS256 token may claim; raised to JWT_EXPIRES_MINUTES when that is longer,
-# so the API's own tokens always pass (docs/adr/0006-tokens.md).
-DEFAULT_HS256_MAX_LIFETIME_MINUTES = 24 * 60
+# The longest lifetime (exp - iat) of a token this API accepts: a frontend's HS256 and Better Auth's, and ours
+# too (docs/adr/0006-tokens.md). Seven days: Better Auth's session default, which frontends mirror.
+DEFAULT_FRONTEND_TOKEN_MAX_LIFETIME_MINUTES = 7 * 24 * 60
+# Our tokens' iss (todo_shared.auth.tokens.ISSUER): a frontend's tokens cannot be pinned to it.
+API_ISSUER = "todo-api"
+MAX_CLAIM_SETTING_LENGTH = 255
 PRODUCTION_MIN_BCRYPT_ROUNDS = 10
 
 
@@ -64,7 +67,10 @@ class Settings:
     jwt_expires_minutes: int
     session_idle_days: int
     session_max_days: int
-    hs256_max_lifetime_minutes: int
+    frontend_token_max_lifetime_minutes: int
+    # When set, a frontend's HS256 token must carry exactly this iss / aud (unset: not checked).
+    frontend_jwt_issuer: str | None
+    frontend_jwt_audience: str | None
     bcrypt_rounds: int
     db_timeout_seconds: float
     db_pool_size: int
@@ -128,6 +134,18 @@ def _float_setting(env: dict[str, str], name: str, default: float, low: float, h
         raise SettingsError(f"{name} must be a number, got {raw!r}") from None
     if not low <= value <= high:
         raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _claim_setting(env: dict[str, str], name: str) -> str | None:
+    """An optional value a token claim must equal: printable ASCII, at most ``MAX_CLAIM_SETTING_LENGTH``."""
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    if len(value) > MAX_CLAIM_SETTING_LENGTH or not all(" " <= char <= "~" for char in value):
+        raise SettingsError(
+            f"{name} must be at most {MAX_CLAIM_SETTING_LENGTH} printable ASCII characters, got {value[:40]!r}"
+        )
     return value
 
 
@@ -287,17 +305,22 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     jwt_expires_minutes = _int_setting(
         env, "JWT_EXPIRES_MINUTES", DEFAULT_JWT_EXPIRES_MINUTES, 1, MAX_TOKEN_LIFETIME_MINUTES
     )
-    hs256_max_lifetime_minutes = _int_setting(
+    max_lifetime_minutes = _int_setting(
         env,
-        "HS256_MAX_LIFETIME_MINUTES",
-        max(DEFAULT_HS256_MAX_LIFETIME_MINUTES, jwt_expires_minutes),
+        "FRONTEND_TOKEN_MAX_LIFETIME_MINUTES",
+        DEFAULT_FRONTEND_TOKEN_MAX_LIFETIME_MINUTES,
         1,
         MAX_TOKEN_LIFETIME_MINUTES,
     )
-    if hs256_max_lifetime_minutes < jwt_expires_minutes:
+    if max_lifetime_minutes < jwt_expires_minutes:
         raise SettingsError(
-            f"HS256_MAX_LIFETIME_MINUTES must be at least JWT_EXPIRES_MINUTES ({jwt_expires_minutes}), "
-            f"got {hs256_max_lifetime_minutes}: the API would refuse its own tokens"
+            f"FRONTEND_TOKEN_MAX_LIFETIME_MINUTES must be at least JWT_EXPIRES_MINUTES ({jwt_expires_minutes}), "
+            f"got {max_lifetime_minutes}: the cap bounds our own tokens too, and the API would refuse them"
+        )
+    frontend_jwt_issuer = _claim_setting(env, "FRONTEND_JWT_ISSUER")
+    if frontend_jwt_issuer == API_ISSUER:
+        raise SettingsError(
+            f"FRONTEND_JWT_ISSUER must not be {API_ISSUER!r}: that issuer names the tokens this API issues"
         )
 
     return Settings(
@@ -307,7 +330,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         better_auth_url=better_auth_url,
         frontend_origins=tuple(dict.fromkeys(origins)),
         jwt_expires_minutes=jwt_expires_minutes,
-        hs256_max_lifetime_minutes=hs256_max_lifetime_minutes,
+        frontend_token_max_lifetime_minutes=max_lifetime_minutes,
+        frontend_jwt_issuer=frontend_jwt_issuer,
+        frontend_jwt_audience=_claim_setting(env, "FRONTEND_JWT_AUDIENCE"),
         session_idle_days=session_idle_days,
         session_max_days=session_max_days,
         bcrypt_rounds=bcrypt_rounds,

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from todo_shared.db.failures import database_failure
 from todo_shared.errors import DatabaseBehindMigrations, DatabaseNotMigrated
 
-SCHEMA_REVISION = "0005"
+SCHEMA_REVISION = "0006_frontend_identities"
 
 
 def schema_revision(session: Session) -> str | None:

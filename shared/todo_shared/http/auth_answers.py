@@ -8,12 +8,12 @@ from typing import Annotated
 from fastapi import Body, Path, Request, Response
 
 from todo_shared.auth.schemas import AuthResponse, RefreshRequest, SessionPublic, SessionsResponse
-from todo_shared.auth.service import SignedIn
-from todo_shared.auth.session_service import ListedSession
+from todo_shared.auth.session_flows import ListedSession
+from todo_shared.auth.sign_in import SignedIn
 from todo_shared.auth.users import public_user
 from todo_shared.errors import NotAuthenticated
 from todo_shared.http.cookies import REFRESH_COOKIE, set_auth_cookie, set_refresh_cookie
-from todo_shared.http.deps import refuse_cross_site_cookie, tokens_presented
+from todo_shared.http.deps import presents_bearer_token, refuse_cross_site_cookie, tokens_presented
 
 # Browsers send no body to /refresh (the cookie holds the token); other clients send {"refresh_token"}.
 RefreshBody = Annotated[RefreshRequest | None, Body()]
@@ -35,6 +35,7 @@ def signed_in(
     return AuthResponse(
         user=public_user(signed.user),
         token=signed.token.token,
+        access_token=signed.token.token,
         expires_at=signed.token.expires_at,
         message=message,
         refresh_token=signed.refresh_token if refresh_in_body else None,
@@ -49,11 +50,12 @@ class PresentedRefreshToken:
 
 def presented_refresh_token(request: Request, body: RefreshRequest | None) -> PresentedRefreshToken:
     """The body's refresh token, else the cookie's: only our frontends' pages may use the cookie, unless a
-    bearer header comes with it (which a foreign page cannot send), as for the access cookie."""
+    well-formed bearer token comes with it (which a foreign page cannot send); an empty or garbage
+    ``Authorization`` header does not count."""
     if body is not None and body.refresh_token is not None:
         return PresentedRefreshToken(body.refresh_token, in_body=True)
     cookie = request.cookies.get(REFRESH_COOKIE)
-    if cookie and request.headers.get("authorization") is None:
+    if cookie and not presents_bearer_token(request):
         refuse_cross_site_cookie(request)
     return PresentedRefreshToken(cookie or None, in_body=False)
 

@@ -14,9 +14,9 @@ from fastapi import Depends, Path, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
-from todo_shared.auth.claims import TokenError, VerifiedToken
+from todo_shared.auth.claims import TokenError, VerifiedToken, looks_like_jwt
 from todo_shared.auth.users import user_for_token
-from todo_shared.auth.verify import verify_token
+from todo_shared.auth.verify import verify_with_settings
 from todo_shared.config.settings import get_settings
 from todo_shared.db.engine import session_scope
 from todo_shared.errors import CrossSiteCookie, NotAuthenticated, OtherUsersPath
@@ -28,18 +28,38 @@ SessionDep = Annotated[Session, Depends(session_scope)]
 
 # Declares the bearer scheme in OpenAPI; the header is parsed below (auto_error's status varies by version).
 bearer_scheme = HTTPBearer(
-    auto_error=False, description="A JWT from /api/auth/login or Better Auth's jwt plugin."
+    auto_error=False,
+    description=(
+        "A JWT: the access_token of /api/auth/signup, /login or /refresh; one the frontend signs with the "
+        "shared BETTER_AUTH_SECRET (HS256, user id in sub); or Better Auth's jwt plugin token."
+    ),
 )
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _bearer_credentials(header: str) -> str | None:
+    """The token of ``Bearer <token>``, or None when the header is not of that form."""
+    scheme, _, credentials = header.strip().partition(" ")
+    credentials = credentials.strip()
+    if scheme.lower() != "bearer" or not credentials or " " in credentials:
+        return None
+    return credentials
+
+
+def presents_bearer_token(request: Request) -> bool:
+    """The request carries ``Authorization: Bearer <a compact JWT>`` (not necessarily a valid one): what a
+    page of a foreign origin cannot make a browser send. An empty or garbage header proves nothing."""
+    header = request.headers.get("authorization")
+    credentials = _bearer_credentials(header) if header is not None else None
+    return credentials is not None and looks_like_jwt(credentials)
 
 
 def token_from_request(request: Request) -> str:
     """The raw token: the bearer header's, else the cookie's. Raises ``NotAuthenticated``/``TokenError``."""
     header = request.headers.get("authorization")
     if header is not None:
-        scheme, _, credentials = header.strip().partition(" ")
-        credentials = credentials.strip()
-        if scheme.lower() != "bearer" or not credentials or " " in credentials:
+        credentials = _bearer_credentials(header)
+        if credentials is None:
             raise TokenError("malformed_header")
         return credentials
     cookie = request.cookies.get(AUTH_COOKIE)
@@ -86,12 +106,7 @@ def current_token(
 ) -> VerifiedToken:
     settings = get_settings()
     raw = token_from_request(request)
-    return verify_token(
-        raw,
-        secret=settings.better_auth_secret,
-        better_auth_url=settings.better_auth_url,
-        hs256_max_lifetime_minutes=settings.hs256_max_lifetime_minutes,
-    )
+    return verify_with_settings(raw, settings)
 
 
 # The verified token (signature and claims). Revocation and the user's existence are checked by
@@ -108,14 +123,15 @@ CurrentUser = Annotated[User, Depends(current_user)]
 
 def require_own_path(
     user_id: Annotated[
-        str, Path(description="Your own user id, or your Better Auth id (`sub`); another user's gives 403.")
+        str,
+        Path(description="Your own user id, or your id at the frontend (`sub`); another user's gives 403."),
     ],
     user: CurrentUser,
 ) -> None:
     """The ``/api/{user_id}/…`` path style: a user id other than the caller's is refused.
 
-    The caller's id is their account id or their id at their issuer (a Better Auth frontend puts
-    ``session.user.id`` there): the two differ only for a Better Auth user whose id another account had.
+    The caller's id is their account id or their id at their issuer (a frontend puts ``session.user.id``
+    there): the two differ only for a frontend user whose id another account had.
     """
     if user_id not in (user.id, user.subject):
         raise OtherUsersPath()

@@ -28,6 +28,27 @@ from todo_shared.thirdparty.fastapi import BODY_PARSE_ERROR_DETAIL
 
 RETRY_AFTER_SECONDS = "5"
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+MAX_ERROR_DESCRIPTION = 300
+# The codes of a refused access token (todo_shared.auth.claims.TokenError and its expired kind); matched by
+# code so that this module, which every function loads, does not load the auth package.
+TOKEN_REFUSED_CODES = frozenset({"invalid_token", "token_expired"})
+
+
+def _quoted_string_safe(text: str) -> str:
+    """``text`` as RFC 6750's error_description allows it: %x20-21 / %x23-5B / %x5D-7E, so no quote,
+    backslash, control or non-ASCII character can break out of the header's quoted-string."""
+    kept = "".join(char for char in text if " " <= char <= "~" and char not in '"\\')
+    return kept[:MAX_ERROR_DESCRIPTION]
+
+
+def token_challenge(error: errors.AuthenticationFailed) -> dict[str, str]:
+    """``Bearer``, plus ``error="invalid_token"`` and why when a presented token was refused (RFC 6750
+    section 3); plain ``Bearer`` when no credentials came, or for a password or refresh token. The detail
+    names claims and settings, never the token's content."""
+    if error.code not in TOKEN_REFUSED_CODES:
+        return BEARER_CHALLENGE
+    description = _quoted_string_safe(error.detail)
+    return {"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{description}"'}
 
 
 class ErrorBody(BaseModel):
@@ -48,6 +69,10 @@ def _retry_after(_error: Any) -> dict[str, str]:
     return {"Retry-After": RETRY_AFTER_SECONDS}
 
 
+def _keys_retry_after(error: errors.KeysUnavailable) -> dict[str, str]:
+    return {"Retry-After": str(error.retry_after_seconds)}
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
     status: int
@@ -56,7 +81,7 @@ class Answer:
 
 # Every domain error, answered. A subclass not listed here takes its nearest listed base's answer.
 ANSWERS: dict[type[errors.DomainError], Answer] = {
-    errors.AuthenticationFailed: Answer(401, lambda _error: BEARER_CHALLENGE),
+    errors.AuthenticationFailed: Answer(401, token_challenge),
     errors.InvalidCredentials: Answer(401, lambda _error: BEARER_CHALLENGE),
     errors.InvalidRefreshToken: Answer(401, lambda _error: BEARER_CHALLENGE),
     errors.RefreshTokenReused: Answer(401, lambda _error: BEARER_CHALLENGE),
@@ -69,7 +94,7 @@ ANSWERS: dict[type[errors.DomainError], Answer] = {
     errors.TooManyAttempts: Answer(429, lambda error: {"Retry-After": str(error.retry_after_seconds)}),
     errors.TooManySignups: Answer(429, lambda error: {"Retry-After": str(error.retry_after_seconds)}),
     errors.InvalidField: Answer(400),
-    errors.KeysUnavailable: Answer(503, _retry_after),
+    errors.KeysUnavailable: Answer(503, _keys_retry_after),
     errors.TaskBusy: Answer(503, _retry_after),
     errors.ConfigurationError: Answer(503, _retry_after),
     errors.DatabaseNotReady: Answer(503, _retry_after),

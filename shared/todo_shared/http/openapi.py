@@ -92,7 +92,10 @@ _RETRY_AFTER = {
 _HEADERS_BY_STATUS: dict[str, dict[str, Any]] = {
     "401": {
         "WWW-Authenticate": {
-            "description": "The scheme to authenticate with: always `Bearer`.",
+            "description": (
+                "The scheme to authenticate with, `Bearer`; for a refused token also "
+                '`error="invalid_token"` and `error_description`, the `detail` (RFC 6750).'
+            ),
             "required": True,
             "schema": {"type": "string", "pattern": "^Bearer"},
         }

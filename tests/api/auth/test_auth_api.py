@@ -33,7 +33,7 @@ from todo_shared.config.settings import get_settings
 from todo_shared.db.engine import get_engine
 from todo_shared.models import User
 
-AUTH_KEYS = {"user", "token", "token_type", "expires_at", "message", "refresh_token"}
+AUTH_KEYS = {"user", "token", "access_token", "token_type", "expires_at", "message", "refresh_token"}
 USER_KEYS = {"id", "email", "name", "created_at"}
 
 
@@ -77,6 +77,7 @@ def test_signup_creates_the_account_and_signs_in(api: httpx.Client) -> None:
     assert body["user"]["email"] == email.lower()
     assert body["user"]["name"] == "Ada Lovelace"
     assert body["token_type"] == "bearer"
+    assert body["access_token"] == body["token"]  # the OAuth 2 name most clients read
     assert body["message"] == "Account created successfully"
     claims = jwt.decode(body["token"], TEST_SECRET, algorithms=["HS256"])
     assert claims["sub"] == claims["user_id"] == body["user"]["id"]
@@ -208,6 +209,7 @@ def test_login_returns_a_token_and_cookie(api: httpx.Client) -> None:
     assert set(body) == AUTH_KEYS
     assert body["user"] == created["user"]
     assert body["message"] == "Login successful"
+    assert body["access_token"] == body["token"]
     assert body["token"] != created["token"]
     assert_cookie_attributes(api, auth_cookie(response))
     verified = api.get("/api/auth/verify", headers=bearer(body["token"]))
@@ -379,7 +381,10 @@ def test_the_backend_guide_walkthrough(api: httpx.Client) -> None:
     assert api.post("/api/auth/logout", headers=bearer(token)).status_code == 200
     after = api.get("/api/auth/verify", headers=bearer(token))
     assert after.status_code == 401
-    assert after.json() == {"detail": "Invalid authentication token", "code": "invalid_token"}
+    assert after.json() == {
+        "detail": "This token was revoked (logged out): log in again",
+        "code": "invalid_token",
+    }
 
 
 def test_simultaneous_signups_with_one_email_give_one_201(api: httpx.Client) -> None:

@@ -132,6 +132,9 @@ def test_signup_with_a_cyrillic_local_part_is_accepted(api: httpx.Client) -> Non
         pytest.param(" " * 8, BLANK, id="eight-spaces"),
         pytest.param("\u3000" * 8, BLANK, id="ideographic-spaces"),
         pytest.param("\t \u00a0\u2003\u200b\ufeff  ", BLANK, id="mixed-blanks"),
+        pytest.param("\u2800" * 8, BLANK, id="braille-blanks"),
+        pytest.param("\u115f" * 8, BLANK, id="hangul-fillers"),
+        pytest.param("\u3164 \uffa0 \u1160 \u200b\u2800", BLANK, id="fillers-and-spaces"),
         pytest.param("password1", COMMON, id="password1"),  # ("password" alone is in the unit tests)
         pytest.param("Password123", COMMON, id="capitalised"),
         pytest.param("qwertyuiop", COMMON, id="keyboard-row"),

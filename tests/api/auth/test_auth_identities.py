@@ -21,6 +21,7 @@ from tests.support.jwks import (
     SigningKey,
     better_auth_claims,
     better_auth_enabled,
+    better_auth_serving,
     make_key,
     running_jwks_server,
 )
@@ -38,10 +39,8 @@ def key() -> SigningKey:
 
 @pytest.fixture
 def jwks(key: SigningKey) -> Iterator[JwksServer]:
-    with running_jwks_server() as server:
-        server.serve(key)
-        with better_auth_enabled(server.origin):
-            yield server
+    with better_auth_serving(key) as server:
+        yield server
 
 
 def better_auth_id() -> str:

@@ -1,4 +1,5 @@
-"""Every refused credential is a 401 JSON error with ``WWW-Authenticate: Bearer``: every database, both clients.
+"""Every refused credential is a 401 JSON error whose detail says why, with a Bearer challenge carrying
+``error="invalid_token"`` and the same words (RFC 6750 section 3): every database, both clients.
 
 Better Auth is switched on (a JWKS on loopback), so asymmetric forgeries meet the real key lookup.
 """
@@ -192,6 +193,30 @@ CASES: dict[str, tuple[Case, str, str]] = {
 }
 
 
+# What a frontend developer reads, for the reasons they can act on.
+DETAILS = {
+    "malformed_header": "The Authorization header must be: Bearer <token>",
+    "malformed": "Token is not a JWT: expected three base64url parts, header.payload.signature",
+    "expired": "Token expired. Please log in again",
+    "not_yet_valid": "Token is not valid yet (iat or nbf is in the future): check the signing server's clock",
+    "algorithm_not_allowed": (
+        "Token algorithm is not accepted for this key: HS256 with BETTER_AUTH_SECRET, or the algorithm of "
+        "the Better Auth JWKS key its kid names"
+    ),
+    "unknown_kid": "Token key id (kid) is not in the JWKS published at BETTER_AUTH_URL",
+    "bad_issuer": "Token issuer (iss) must be the API's BETTER_AUTH_URL",
+    "bad_audience": "Token audience (aud) must be the API's BETTER_AUTH_URL",
+    "missing_subject": "Token names no user: put the user id in sub (or user_id)",
+    "missing_sub": "Token has no sub claim",
+    "invalid_subject": "Token user id (sub or user_id) must be 1 to 64 printable ASCII characters, no spaces",
+    "revoked": "This token was revoked (logged out): log in again",
+    "unknown_user": "The account this token was issued for no longer exists: sign up or log in again",
+}
+SIGNATURE_DETAILS = {
+    "hs256": "Token signature does not verify: HS256 tokens must be signed with the API's BETTER_AUTH_SECRET",
+}
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_refused_credentials_are_401_json_with_a_bearer_challenge(
     api: httpx.Client, better_auth_on: tuple[str, SigningKey], case: str
@@ -203,10 +228,18 @@ def test_refused_credentials_are_401_json_with_a_bearer_challenge(
         response = api.get("/api/auth/verify", headers=headers)
     assert response.status_code == 401, response.text
     assert response.headers["content-type"] == "application/json"
-    assert response.headers["www-authenticate"] == "Bearer"
     body = response.json()
     assert set(body) == {"detail", "code"}
     assert body["code"] == code
+    if code == "not_authenticated":  # no credentials: nothing to describe (RFC 6750 section 3.1)
+        assert response.headers["www-authenticate"] == "Bearer"
+    else:
+        assert body["detail"] == DETAILS.get(
+            reason, SIGNATURE_DETAILS["hs256"] if reason == "bad_signature" else ""
+        )
+        assert response.headers["www-authenticate"] == (
+            f'Bearer error="invalid_token", error_description="{body["detail"]}"'
+        )
     refusals = [record for record in logs.records if record["message"] == "authentication refused"]
     assert [record["reason"] for record in refusals] == [reason]
     assert refusals[0]["request_id"] == response.headers["x-request-id"]

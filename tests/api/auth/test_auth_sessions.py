@@ -7,6 +7,7 @@ ASGI or the Lambda handlers), on the same database.
 from __future__ import annotations
 
 import time
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -27,8 +28,8 @@ from tests.support.auth import (
     token_of,
     unique_email,
 )
-from tests.support.leak_guard import register_token
-from todo_shared.auth import sessions
+from tests.support.leak_guard import register_secret, register_token
+from todo_shared.auth import session_store
 from todo_shared.config.settings import get_settings
 from todo_shared.db.engine import get_engine
 from todo_shared.models import AuthSession, RefreshToken
@@ -83,7 +84,7 @@ def new_account(api: httpx.Client) -> str:
 @pytest.fixture
 def short_grace(monkeypatch: pytest.MonkeyPatch) -> timedelta:
     grace = timedelta(seconds=1)
-    monkeypatch.setattr(sessions, "REUSE_GRACE", grace)
+    monkeypatch.setattr(session_store, "REUSE_GRACE", grace)
     return grace
 
 
@@ -137,7 +138,7 @@ def _age_refresh_token(raw_token: str, *, seconds: int) -> None:
     """Pretend the token was used ``seconds`` ago (instead of sleeping past the grace window)."""
     with Session(get_engine()) as session:
         stored = session.exec(
-            select(RefreshToken).where(col(RefreshToken.token_hash) == sessions.digest(raw_token))
+            select(RefreshToken).where(col(RefreshToken.token_hash) == session_store.digest(raw_token))
         ).one()
         assert stored.used_at is not None
         session.exec(
@@ -195,6 +196,23 @@ def test_refresh_with_the_cookie_from_a_foreign_page_is_refused(api: httpx.Clien
     email = new_account(api)
     login(api, email)
     forged = api.post("/api/auth/refresh", headers={"Origin": "https://evil.example"})
+    assert forged.status_code == 403
+    assert forged.json()["code"] == "cross_site_request"
+
+
+@pytest.mark.parametrize(
+    "authorization", ["", "Bearer", "Bearer ", "Bearer garbage", "Basic dXNlcjpwYXNz"], ids=repr
+)
+def test_an_authorization_header_that_is_not_a_bearer_token_does_not_skip_the_origin_check(
+    api: httpx.Client, authorization: str
+) -> None:
+    """A foreign page cannot send a bearer token, which is why one lets the cookie through; an empty or
+    garbage header proves nothing."""
+    email = new_account(api)
+    login(api, email)
+    forged = api.post(
+        "/api/auth/refresh", headers={"Origin": "https://evil.example", "Authorization": authorization}
+    )
     assert forged.status_code == 403
     assert forged.json()["code"] == "cross_site_request"
 
@@ -331,6 +349,34 @@ def test_password_change_ends_every_other_session(api: httpx.Client) -> None:
         )
 
 
+def test_a_new_password_equal_to_the_current_one_is_400(api: httpx.Client) -> None:
+    email = new_account(api)
+    with device(api) as laptop, device(api) as phone:
+        laptop_token = login(laptop, email).json()["token"]
+        phone_token = login(phone, email).json()["token"]
+        fullwidth = "".join(chr(ord(char) + 0xFEE0) if "!" <= char <= "~" else char for char in PASSWORD)
+        assert unicodedata.normalize("NFKC", fullwidth) == PASSWORD
+        register_secret(fullwidth, "the test password in fullwidth letters")
+        for same in (PASSWORD, fullwidth):  # the same password once normalised
+            response = laptop.put(
+                "/api/auth/password",
+                json={"current_password": PASSWORD, "new_password": same},
+                headers=bearer(laptop_token),
+            )
+            assert response.status_code == 400, response.text
+            assert response.json() == {
+                "detail": "The request is not valid.",
+                "code": "validation_error",
+                "errors": [
+                    {
+                        "field": "new_password",
+                        "message": "The new password must be different from the current one.",
+                    }
+                ],
+            }
+        assert phone.get("/api/tasks", headers=bearer(phone_token)).status_code == 200  # nothing ended
+
+
 def test_password_change_with_a_wrong_current_password_is_401(api: httpx.Client) -> None:
     email = new_account(api)
     token = login(api, email).json()["token"]
@@ -354,11 +400,13 @@ def test_expired_sessions_are_pruned(api: httpx.Client) -> None:
             .values(expires_at=datetime.now(UTC) - timedelta(days=1))
         )
         session.commit()
-        assert sessions.prune_expired(session, datetime.now(UTC)) >= 1
+        assert session_store.prune_expired(session, datetime.now(UTC)) >= 1
         session.commit()
         left = session.exec(select(AuthSession).where(col(AuthSession.user_id) == body["user"]["id"])).all()
         assert left == []
         tokens = session.exec(
-            select(RefreshToken).where(col(RefreshToken.token_hash) == sessions.digest(body["refresh_token"]))
+            select(RefreshToken).where(
+                col(RefreshToken.token_hash) == session_store.digest(body["refresh_token"])
+            )
         ).all()
         assert tokens == []

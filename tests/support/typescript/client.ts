@@ -75,10 +75,11 @@ export function describeTask(task: Task): string {
 
 export function describeUser(user: User): string {
   const id: string = user.id;
-  const email: string = user.email;
+  // A frontend's user whose token carried no email has none here.
+  const email: string | null = user.email;
   const name: string | null = user.name;
   const created: string = user.created_at;
-  return `${id} ${email.toLowerCase()} ${name ?? "(no name)"} ${created}`;
+  return `${id} ${email?.toLowerCase() ?? "(no email)"} ${name ?? "(no name)"} ${created}`;
 }
 
 export interface Session {
@@ -120,7 +121,10 @@ export async function logIn(api: Api, email: string, password: string): Promise<
   }
   const message: string = data.message;
   check(message.length > 0, "login says something");
-  return { token: data.token, user: data.user };
+  // Most frontends read the OAuth 2 name: the same token.
+  const accessToken: string = data.access_token;
+  check(accessToken === data.token, "login's access_token is its token");
+  return { token: accessToken, user: data.user };
 }
 
 export async function verify(api: Api): Promise<User | null> {

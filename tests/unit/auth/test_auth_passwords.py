@@ -30,6 +30,38 @@ def test_password_rules(password: str, problem: str) -> None:
         hash_password(password, 4)
 
 
+BLANK = "Password must not be only spaces or other invisible characters"
+
+
+@pytest.mark.parametrize(
+    "blank",
+    [
+        pytest.param("\u2800", id="braille-blank"),
+        pytest.param("\u115f", id="hangul-choseong-filler"),
+        pytest.param("\u1160", id="hangul-jungseong-filler"),
+        pytest.param("\u3164", id="hangul-filler"),
+        pytest.param("\uffa0", id="halfwidth-hangul-filler"),
+        pytest.param("\u200b", id="zero-width-space"),
+        pytest.param("\u2060", id="word-joiner"),
+        pytest.param("\u034f", id="combining-grapheme-joiner"),
+        pytest.param("\ufe0f", id="variation-selector"),
+        pytest.param("\U000e0100", id="variation-selector-supplement"),
+        pytest.param("\U000e0020", id="tag-space"),
+        pytest.param("\u180e", id="mongolian-vowel-separator"),
+        pytest.param("\u00ad", id="soft-hyphen"),
+        pytest.param("\u17b4", id="khmer-inherent-vowel"),
+        pytest.param("\U0001d173", id="musical-begin-beam"),
+        pytest.param("\u2028", id="line-separator"),
+        pytest.param("\u0085", id="next-line"),
+    ],
+)
+def test_a_password_of_blank_looking_characters_is_refused(blank: str) -> None:
+    """Alone (eight of them) or mixed with spaces: nothing anyone could read back."""
+    assert password_problem(blank * 8) == BLANK
+    assert password_problem(f" {blank} {blank}  {blank} ") == BLANK
+    assert password_problem("visible" + blank * 8) is None
+
+
 @pytest.mark.parametrize("password", ["8-chars!", "a" * 72, "€" * 24, "correct horse battery staple"])
 def test_acceptable_passwords_hash_and_verify(password: str) -> None:
     assert password_problem(password) is None
@@ -155,7 +187,7 @@ def test_the_auth_dependency_does_not_import_password_hashing() -> None:
     """
     code = (
         "import sys, todo_shared.http.deps; "
-        "print([name for name in ('todo_shared.auth.passwords', 'todo_shared.auth.service') if name in sys.modules])"
+        "print([name for name in ('todo_shared.auth.passwords', 'todo_shared.auth.sign_in') if name in sys.modules])"
     )
     result = subprocess.run(
         [sys.executable, "-c", code],

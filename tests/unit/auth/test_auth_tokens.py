@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -176,12 +177,18 @@ def jwks(signing_keys: dict[str, SigningKey]) -> Iterator[JwksServer]:
 
 
 class FakeClock:
+    """The cache's monotonic clock, and a wall clock that moves with it (tokens' iat are wall-clock times)."""
+
     def __init__(self) -> None:
         self.now = 1000.0
         self.slept = 0.0
+        self.wall_at_start = time.time()
 
     def __call__(self) -> float:
         return self.now
+
+    def wall(self) -> float:
+        return self.wall_at_start + self.now - 1000.0
 
     def sleep(self, seconds: float) -> None:
         self.now += seconds
@@ -193,6 +200,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     fake = FakeClock()
     monkeypatch.setattr(better_auth, "_clock", fake)
     monkeypatch.setattr(better_auth, "_sleep", fake.sleep)
+    monkeypatch.setattr(better_auth, "_wall_clock", fake.wall, raising=False)
     return fake
 
 
@@ -316,30 +324,103 @@ def test_a_newly_published_key_is_accepted_right_after_a_fetch(
     assert verify_token(new_token, secret=TEST_SECRET, better_auth_url=jwks.origin).user_id == BA_USER
     assert jwks.requests == 2
     assert clock.slept == pytest.approx(better_auth.UNKNOWN_KID_MIN_INTERVAL_SECONDS - 0.2)
-    # The old kid is gone from the refetched set: refused after one more look.
+    # The old kid is gone from the refetched set: refused after one more look (the token was signed within
+    # the leeway of the last fetch, so that fetch cannot tell).
     assert refused(old_token, jwks.origin) == "unknown_kid"
     assert jwks.requests == 3
 
 
-def test_unknown_kids_cannot_hammer_the_jwks_endpoint(
+def _junk(origin: str, key: SigningKey, kid: str, issued_at: float) -> str:
+    return key.sign(better_auth_claims(origin, sub=BA_USER, now=issued_at), headers={"kid": kid})
+
+
+def test_made_up_kids_of_tokens_older_than_the_keys_cost_no_fetch(
     jwks: JwksServer, clock: FakeClock, signing_keys: dict[str, SigningKey]
 ) -> None:
+    """The set was fetched after such a token was signed: its key would be listed. A 401 at once."""
     key = signing_keys["ES256"]
     assert verify_token(
-        key.sign(better_auth_claims(jwks.origin, sub=BA_USER)),
+        key.sign(better_auth_claims(jwks.origin, sub=BA_USER, now=clock.wall())),
         secret=TEST_SECRET,
         better_auth_url=jwks.origin,
     )
+    old = clock.wall() - LEEWAY_SECONDS - 5
     for index in range(40):
-        token = key.sign(better_auth_claims(jwks.origin, sub=BA_USER), headers={"kid": f"random-{index}"})
-        assert refused(token, jwks.origin) == "unknown_kid"
-    assert jwks.requests == 1 + better_auth.UNKNOWN_KID_FETCH_BUDGET  # then refused without fetching
-    assert clock.now - 1000.0 < better_auth.UNKNOWN_KID_WINDOW_SECONDS
-    clock.now += better_auth.UNKNOWN_KID_WINDOW_SECONDS
-    assert refused(
-        key.sign(better_auth_claims(jwks.origin, sub=BA_USER), headers={"kid": "again"}), jwks.origin
+        assert refused(_junk(jwks.origin, key, f"random-{index}", old), jwks.origin) == "unknown_kid"
+    assert jwks.requests == 1
+
+
+def test_made_up_kids_of_new_tokens_spend_a_refilling_bucket_then_get_a_brief_503(
+    jwks: JwksServer, clock: FakeClock, signing_keys: dict[str, SigningKey], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(better_auth, "UNKNOWN_KID_MIN_INTERVAL_SECONDS", 0.0)  # no time passes
+    key = signing_keys["ES256"]
+    assert verify_token(
+        key.sign(better_auth_claims(jwks.origin, sub=BA_USER, now=clock.wall())),
+        secret=TEST_SECRET,
+        better_auth_url=jwks.origin,
     )
-    assert jwks.requests == 2 + better_auth.UNKNOWN_KID_FETCH_BUDGET
+    answers = []
+    for index in range(40):
+        try:
+            refused_reason = refused(_junk(jwks.origin, key, f"random-{index}", clock.wall()), jwks.origin)
+            answers.append(refused_reason)
+        except KeysUnavailable as unavailable:
+            answers.append(f"503 after {unavailable.retry_after_seconds}")
+    budget = better_auth.UNKNOWN_KID_FETCH_BUDGET
+    assert jwks.requests == 1 + budget  # never more than the bucket holds
+    assert answers[:budget] == ["unknown_kid"] * budget  # each checked by a fetch made for it
+    refill = math.ceil(better_auth.UNKNOWN_KID_REFILL_SECONDS)
+    assert answers[budget:] == [f"503 after {refill}"] * (40 - budget)
+    clock.now += better_auth.UNKNOWN_KID_REFILL_SECONDS  # one fetch back in the bucket
+    assert refused(_junk(jwks.origin, key, "again", clock.wall()), jwks.origin) == "unknown_kid"
+    assert jwks.requests == 2 + budget
+
+
+def test_a_flood_of_made_up_kids_never_makes_a_new_keys_token_a_401(
+    jwks: JwksServer, clock: FakeClock, signing_keys: dict[str, SigningKey], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Junk spends the fetch budget; then Better Auth publishes a key and signs with it. Its token may wait
+    (503 with Retry-After, at most one refill), and is then accepted: never refused, which signs users out."""
+    monkeypatch.setattr(better_auth, "UNKNOWN_KID_MIN_INTERVAL_SECONDS", 0.0)  # the flood as fast as can be
+    known = signing_keys["EdDSA"]
+    assert verify_token(
+        known.sign(better_auth_claims(jwks.origin, sub=BA_USER, now=clock.wall())),
+        secret=TEST_SECRET,
+        better_auth_url=jwks.origin,
+    )
+    for index in range(3 * better_auth.UNKNOWN_KID_FETCH_BUDGET):
+        with pytest.raises((TokenError, KeysUnavailable)):
+            verify_token(
+                _junk(jwks.origin, known, f"junk-{index}", clock.wall()),
+                secret=TEST_SECRET,
+                better_auth_url=jwks.origin,
+            )
+    fresh = make_key("EdDSA", "published-after-the-flood")
+    jwks.serve(known, fresh)
+    token = fresh.sign(better_auth_claims(jwks.origin, sub=BA_USER, now=clock.wall()))
+    waits: list[int] = []
+    verified = None
+    while verified is None and len(waits) < 5:
+        try:
+            verified = verify_token(token, secret=TEST_SECRET, better_auth_url=jwks.origin)
+        except KeysUnavailable as unavailable:  # a TokenError here fails the test
+            waits.append(unavailable.retry_after_seconds)
+            clock.now += unavailable.retry_after_seconds
+    assert sum(waits) <= math.ceil(better_auth.UNKNOWN_KID_REFILL_SECONDS)
+    assert verified is not None
+    assert verified.user_id == BA_USER
+
+
+def test_better_auth_tokens_are_capped_at_seven_days(
+    jwks: JwksServer, signing_keys: dict[str, SigningKey]
+) -> None:
+    key = signing_keys["EdDSA"]
+    week = key.sign(better_auth_claims(jwks.origin, sub=BA_USER, lifetime=7 * 86400))
+    assert verify_token(week, secret=TEST_SECRET, better_auth_url=jwks.origin).user_id == BA_USER
+    for lifetime in (7 * 86400 + 1, 10 * 365 * 86400):
+        token = key.sign(better_auth_claims(jwks.origin, sub=BA_USER, lifetime=lifetime))
+        assert refused(token, jwks.origin) == "lifetime_too_long"
 
 
 @pytest.mark.parametrize("published", [[], "unusable"])

@@ -1,8 +1,8 @@
-"""HS256 tokens: an issuer other than ours is refused, and so is a lifetime over the configured maximum.
+"""Token lifetimes and issuers, unit-level: one cap for every token, the kind an HS256 token's iss decides.
 
-The attacks: whoever holds a token minted with the shared secret for a year-9999 `exp` keeps access for ever
-(a leaked or logged token never dies); a token naming another issuer (a Better Auth origin, another service
-sharing the secret) is not one of ours nor a frontend's and must not pass as a local account's.
+The attacks: whoever holds a token minted with the shared secret (or a Better Auth key) for a year-9999 `exp`
+keeps access for ever (a leaked or logged token never dies); a token whose iss is not ours must never pass as a
+local account's.
 """
 
 from __future__ import annotations
@@ -16,33 +16,38 @@ import pytest
 
 from tests.support.app_state import TEST_SECRET
 from tests.support.jwks import USER_ID, crafted, hs256, our_claims
-from todo_shared.auth.claims import LEEWAY_SECONDS, TokenError
+from todo_shared.auth.claims import LEEWAY_SECONDS, TokenError, VerifiedToken
 from todo_shared.auth.tokens import ISSUER, issue_token
 from todo_shared.auth.verify import verify_token
-from todo_shared.config.settings import DEFAULT_HS256_MAX_LIFETIME_MINUTES, DEFAULT_JWT_EXPIRES_MINUTES
+from todo_shared.config.settings import (
+    DEFAULT_FRONTEND_TOKEN_MAX_LIFETIME_MINUTES,
+    DEFAULT_JWT_EXPIRES_MINUTES,
+)
 from todo_shared.http.errors import answer_for
+from todo_shared.models import FRONTEND_ISSUER, LOCAL_ISSUER
 
 YEAR_9999 = int(datetime(9999, 12, 31, tzinfo=UTC).timestamp())
-DEFAULT_MAX_SECONDS = DEFAULT_HS256_MAX_LIFETIME_MINUTES * 60
+SEVEN_DAYS = 7 * 24 * 3600
+LIFETIME_DETAIL = (
+    "Token lifetime (exp - iat) is over the 7 days this API accepts: issue shorter tokens, or raise "
+    "FRONTEND_TOKEN_MAX_LIFETIME_MINUTES (now 10080)"
+)
 
 
-def refusal(token: str, max_minutes: int = DEFAULT_HS256_MAX_LIFETIME_MINUTES) -> TokenError:
+def refusal(token: str, **rules: Any) -> TokenError:
     with pytest.raises(TokenError) as caught:
-        verify_token(token, secret=TEST_SECRET, better_auth_url=None, hs256_max_lifetime_minutes=max_minutes)
+        verify_token(token, secret=TEST_SECRET, better_auth_url=None, **rules)
     return caught.value
 
 
-def accepted(token: str, max_minutes: int = DEFAULT_HS256_MAX_LIFETIME_MINUTES) -> str:
-    verified = verify_token(
-        token, secret=TEST_SECRET, better_auth_url=None, hs256_max_lifetime_minutes=max_minutes
-    )
-    return verified.user_id
+def accepted(token: str, **rules: Any) -> VerifiedToken:
+    return verify_token(token, secret=TEST_SECRET, better_auth_url=None, **rules)
 
 
-def assert_lifetime_refused(error: TokenError) -> None:
+def assert_lifetime_refused(error: TokenError, detail: str = LIFETIME_DETAIL) -> None:
     assert error.reason == "lifetime_too_long"
     assert (answer_for(error).status, error.code) == (401, "invalid_token")
-    assert error.detail == "Token lifetime exceeds the maximum this API accepts"
+    assert error.detail == detail
 
 
 # --- Lifetime ------------------------------------------------------------------------------------------
@@ -60,10 +65,13 @@ def test_a_token_that_never_expires_is_refused(claims: Any) -> None:
     assert_lifetime_refused(refusal(hs256(claims(int(time.time())))))
 
 
-def test_a_lifetime_one_second_over_the_maximum_is_refused_and_the_maximum_passes() -> None:
+@pytest.mark.parametrize("kind", ["ours", "frontend"])
+def test_exactly_seven_days_passes_and_one_second_more_is_refused(kind: str) -> None:
+    """jose's setExpirationTime("7d") and Better Auth's "7d" make exp - iat = 604800 exactly."""
     now = int(time.time())
-    assert_lifetime_refused(refusal(hs256(our_claims(iat=now, exp=now + DEFAULT_MAX_SECONDS + 1))))
-    assert accepted(hs256(our_claims(iat=now, exp=now + DEFAULT_MAX_SECONDS))) == USER_ID
+    claims = our_claims() if kind == "ours" else {"sub": USER_ID}
+    assert accepted(hs256({**claims, "iat": now, "exp": now + SEVEN_DAYS})).user_id == USER_ID
+    assert_lifetime_refused(refusal(hs256({**claims, "iat": now, "exp": now + SEVEN_DAYS + 1})))
 
 
 def test_an_old_iat_does_not_hide_a_long_lifetime() -> None:
@@ -75,28 +83,30 @@ def test_an_old_iat_does_not_hide_a_long_lifetime() -> None:
 def test_without_iat_the_lifetime_is_what_is_left_of_it() -> None:
     """No iat: exp - now, with the clock-skew leeway for an issuer whose clock runs slightly ahead."""
     now = int(time.time())
-    assert (
-        accepted(hs256({"sub": USER_ID, "exp": now + DEFAULT_MAX_SECONDS + LEEWAY_SECONDS // 2})) == USER_ID
-    )
-    too_long = hs256({"sub": USER_ID, "exp": now + DEFAULT_MAX_SECONDS + LEEWAY_SECONDS + 60})
-    assert_lifetime_refused(refusal(too_long))
+    assert accepted(hs256({"sub": USER_ID, "exp": now + SEVEN_DAYS + LEEWAY_SECONDS // 2})).user_id == USER_ID
+    assert_lifetime_refused(refusal(hs256({"sub": USER_ID, "exp": now + SEVEN_DAYS + LEEWAY_SECONDS + 60})))
 
 
-def test_the_configured_maximum_is_the_one_applied() -> None:
+def test_the_configured_cap_is_the_one_applied_and_named() -> None:
     now = int(time.time())
-    two_hours = hs256(our_claims(iat=now, exp=now + 7200))
-    assert accepted(two_hours, max_minutes=120) == USER_ID
-    assert_lifetime_refused(refusal(two_hours, max_minutes=60))
+    two_hours = hs256({"sub": USER_ID, "iat": now, "exp": now + 7200})
+    assert accepted(two_hours, max_lifetime_minutes=120).user_id == USER_ID
+    assert_lifetime_refused(
+        refusal(two_hours, max_lifetime_minutes=90),
+        "Token lifetime (exp - iat) is over the 90 minutes this API accepts: issue shorter tokens, or raise "
+        "FRONTEND_TOKEN_MAX_LIFETIME_MINUTES (now 90)",
+    )
 
 
-def test_our_own_tokens_of_the_default_lifetime_pass_the_default_maximum() -> None:
+def test_our_own_tokens_of_the_default_lifetime_pass_the_default_cap() -> None:
+    assert DEFAULT_JWT_EXPIRES_MINUTES <= DEFAULT_FRONTEND_TOKEN_MAX_LIFETIME_MINUTES
     issued = issue_token(
         user_id=USER_ID,
         email="p@example.com",
         secret=TEST_SECRET,
         expires_minutes=DEFAULT_JWT_EXPIRES_MINUTES,
     )
-    assert accepted(issued.token) == USER_ID
+    assert accepted(issued.token).user_id == USER_ID
 
 
 def test_a_string_exp_is_refused_not_a_crash() -> None:
@@ -105,26 +115,14 @@ def test_a_string_exp_is_refused_not_a_crash() -> None:
     assert_lifetime_refused(refusal(hs256({"sub": USER_ID, "iat": str(now), "exp": str(YEAR_9999)})))
 
 
-# --- Issuer --------------------------------------------------------------------------------------------
+# --- Issuer: ours, or a frontend's -----------------------------------------------------------------------
 
 
-def test_our_issued_tokens_carry_our_issuer_and_verify() -> None:
+def test_our_issued_tokens_carry_our_issuer_and_name_local_accounts() -> None:
     issued = issue_token(user_id=USER_ID, email="p@example.com", secret=TEST_SECRET, expires_minutes=15)
     assert jwt.decode(issued.token, TEST_SECRET, algorithms=["HS256"])["iss"] == ISSUER == "todo-api"
-    assert accepted(issued.token) == USER_ID
-
-
-@pytest.mark.parametrize(
-    "issuer",
-    ["https://auth.example.com", "todo-api-staging", "TODO-API", "", None, 123, ["todo-api"]],
-    ids=["better-auth-origin", "another-service", "case", "empty", "null", "number", "list"],
-)
-def test_a_token_claiming_another_issuer_is_refused(issuer: object) -> None:
-    # Built by hand: PyJWT will not sign a non-string iss.
-    error = refusal(crafted({"alg": "HS256"}, our_claims(iss=None) | {"iss": issuer}, TEST_SECRET.encode()))
-    assert error.reason == "bad_issuer"
-    assert (answer_for(error).status, error.code) == (401, "invalid_token")
-    assert error.detail == "Token issuer is not accepted"
+    verified = accepted(issued.token)
+    assert (verified.source, verified.issuer, verified.user_id) == ("api", LOCAL_ISSUER, USER_ID)
 
 
 @pytest.mark.parametrize(
@@ -132,10 +130,72 @@ def test_a_token_claiming_another_issuer_is_refused(issuer: object) -> None:
     [
         pytest.param({"sub": USER_ID}, id="sub-only"),
         pytest.param({"user_id": USER_ID}, id="user_id-only"),
-        pytest.param({"sub": USER_ID, "aud": "anything"}, id="with-aud"),
-        pytest.param({"sub": USER_ID, "iss": ISSUER}, id="naming-us"),
+        pytest.param({"sub": USER_ID, "aud": "fastapi-backend"}, id="with-aud"),
+        pytest.param({"sub": USER_ID, "iss": "nextjs-frontend", "aud": "fastapi-backend"}, id="own-naming"),
+        pytest.param({"sub": USER_ID, "iss": "https://auth.example.com"}, id="an-origin"),
+        pytest.param({"sub": USER_ID, "iss": "TODO-API"}, id="ours-in-another-case"),
     ],
 )
-def test_a_frontend_token_without_issuer_within_the_maximum_is_accepted(claims: dict[str, Any]) -> None:
+def test_any_other_issuer_is_a_frontend_token_naming_a_frontend_user(claims: dict[str, Any]) -> None:
     now = int(time.time())
-    assert accepted(hs256({**claims, "iat": now, "exp": now + 900})) == USER_ID
+    verified = accepted(hs256({**claims, "iat": now, "exp": now + 900}))
+    assert (verified.source, verified.issuer, verified.user_id) == ("frontend", FRONTEND_ISSUER, USER_ID)
+    assert verified.session_id is None
+    origin = "https://app.example.com"
+    with_better_auth = verify_token(
+        hs256({**claims, "iat": now, "exp": now + 900}), secret=TEST_SECRET, better_auth_url=origin
+    )
+    assert with_better_auth.issuer == origin  # the namespace Better Auth's tokens of the same user share
+
+
+@pytest.mark.parametrize("issuer", ["", None, 123, ["todo-api"]], ids=["empty", "null", "number", "list"])
+def test_an_issuer_that_is_not_a_string_is_refused(issuer: object) -> None:
+    # Built by hand: PyJWT will not sign a non-string iss.
+    error = refusal(crafted({"alg": "HS256"}, our_claims(iss=None) | {"iss": issuer}, TEST_SECRET.encode()))
+    assert error.reason == "bad_issuer"
+    assert (answer_for(error).status, error.code) == (401, "invalid_token")
+    assert error.detail == "Token issuer (iss) must be a non-empty string when present"
+
+
+PINNED = {"frontend_jwt_issuer": "nextjs-frontend", "frontend_jwt_audience": "fastapi-backend"}
+
+
+@pytest.mark.parametrize(
+    ("claims", "reason", "detail"),
+    [
+        (
+            {"iss": "someone-else", "aud": "fastapi-backend"},
+            "bad_issuer",
+            "Token issuer (iss) must equal the API's FRONTEND_JWT_ISSUER",
+        ),
+        (
+            {"aud": "fastapi-backend"},
+            "missing_iss",
+            "Token issuer (iss) must equal the API's FRONTEND_JWT_ISSUER",
+        ),
+        (
+            {"iss": "nextjs-frontend", "aud": "other"},
+            "bad_audience",
+            "Token audience (aud) must include the API's FRONTEND_JWT_AUDIENCE",
+        ),
+        (
+            {"iss": "nextjs-frontend"},
+            "missing_aud",
+            "Token audience (aud) must include the API's FRONTEND_JWT_AUDIENCE",
+        ),
+    ],
+    ids=["other-issuer", "no-issuer", "other-audience", "no-audience"],
+)
+def test_a_pinned_issuer_and_audience_are_required(claims: dict[str, Any], reason: str, detail: str) -> None:
+    now = int(time.time())
+    error = refusal(hs256({"sub": USER_ID, **claims, "iat": now, "exp": now + 900}), **PINNED)
+    assert (error.reason, error.detail, error.code) == (reason, detail, "invalid_token")
+
+
+def test_pinned_values_pass_and_do_not_apply_to_our_tokens() -> None:
+    now = int(time.time())
+    for aud in ("fastapi-backend", ["other", "fastapi-backend"]):
+        token = hs256({"sub": USER_ID, "iss": "nextjs-frontend", "aud": aud, "iat": now, "exp": now + 900})
+        assert accepted(token, **PINNED).source == "frontend"
+    issued = issue_token(user_id=USER_ID, email=None, secret=TEST_SECRET, expires_minutes=15)
+    assert accepted(issued.token, **PINNED).source == "api"

@@ -1,5 +1,6 @@
-"""Settings of token verification: BETTER_AUTH_URL is https outside local development, and the HS256 maximum
-lifetime has a default that keeps the API's own tokens working and refuses values that would not.
+"""Settings of token verification: BETTER_AUTH_URL is https outside local development; the cap on token
+lifetimes has a 7-day default and refuses values that would refuse the API's own tokens; a frontend's issuer and
+audience can be pinned.
 
 The attack: with `BETTER_AUTH_URL=http://…` in production, anyone on the network path between the function
 and Better Auth answers the JWKS fetch with their own key, and every token they sign with it is accepted.
@@ -87,45 +88,69 @@ def test_a_lambda_function_answers_503_with_one_log_line_for_an_http_better_auth
     assert GOOD_SECRET not in result.stderr + result.stdout
 
 
-# --- HS256_MAX_LIFETIME_MINUTES ---------------------------------------------------------------------------
+# --- FRONTEND_TOKEN_MAX_LIFETIME_MINUTES, FRONTEND_JWT_ISSUER, FRONTEND_JWT_AUDIENCE ---------------------------
 
 
-def test_the_default_maximum_is_a_day_and_never_below_our_own_lifetime(tmp_path: Path) -> None:
+def test_the_default_cap_is_seven_days(tmp_path: Path) -> None:
     local = {"LOCAL_STATE_DIR": str(tmp_path)}
-    assert load_settings(local).hs256_max_lifetime_minutes == 1440
-    assert load_settings({**local, "JWT_EXPIRES_MINUTES": "15"}).hs256_max_lifetime_minutes == 1440
-    assert load_settings({**local, "JWT_EXPIRES_MINUTES": "2880"}).hs256_max_lifetime_minutes == 2880
+    assert load_settings(local).frontend_token_max_lifetime_minutes == 7 * 24 * 60
+    assert (
+        load_settings({**local, "JWT_EXPIRES_MINUTES": "10080"}).frontend_token_max_lifetime_minutes == 10080
+    )
 
 
-def test_the_maximum_can_be_set(tmp_path: Path) -> None:
-    env = {"LOCAL_STATE_DIR": str(tmp_path), "JWT_EXPIRES_MINUTES": "15", "HS256_MAX_LIFETIME_MINUTES": "60"}
-    assert load_settings(env).hs256_max_lifetime_minutes == 60
+def test_the_cap_can_be_set(tmp_path: Path) -> None:
+    env = {"LOCAL_STATE_DIR": str(tmp_path), "FRONTEND_TOKEN_MAX_LIFETIME_MINUTES": "60"}
+    assert load_settings(env).frontend_token_max_lifetime_minutes == 60
+
+
+def test_issuer_and_audience_are_unpinned_by_default_and_can_be_pinned(tmp_path: Path) -> None:
+    local = {"LOCAL_STATE_DIR": str(tmp_path)}
+    unpinned = load_settings(local)
+    assert (unpinned.frontend_jwt_issuer, unpinned.frontend_jwt_audience) == (None, None)
+    pinned = load_settings(
+        {**local, "FRONTEND_JWT_ISSUER": " nextjs-frontend ", "FRONTEND_JWT_AUDIENCE": "fastapi-backend"}
+    )
+    assert (pinned.frontend_jwt_issuer, pinned.frontend_jwt_audience) == (
+        "nextjs-frontend",
+        "fastapi-backend",
+    )
 
 
 @pytest.mark.parametrize(
     ("values", "message"),
     [
         (
-            {"JWT_EXPIRES_MINUTES": "1440", "HS256_MAX_LIFETIME_MINUTES": "60"},
-            "HS256_MAX_LIFETIME_MINUTES must be at least JWT_EXPIRES_MINUTES (1440), got 60: "
-            "the API would refuse its own tokens",
+            {"JWT_EXPIRES_MINUTES": "20160"},
+            "FRONTEND_TOKEN_MAX_LIFETIME_MINUTES must be at least JWT_EXPIRES_MINUTES (20160), got 10080: "
+            "the cap bounds our own tokens too, and the API would refuse them",
         ),
         (
-            {"HS256_MAX_LIFETIME_MINUTES": "a day"},
-            "HS256_MAX_LIFETIME_MINUTES must be a whole number, got 'a day'",
+            {"FRONTEND_TOKEN_MAX_LIFETIME_MINUTES": "a week"},
+            "FRONTEND_TOKEN_MAX_LIFETIME_MINUTES must be a whole number, got 'a week'",
         ),
         (
-            {"HS256_MAX_LIFETIME_MINUTES": "0"},
-            "HS256_MAX_LIFETIME_MINUTES must be between 1 and 43200, got 0",
+            {"FRONTEND_TOKEN_MAX_LIFETIME_MINUTES": "0"},
+            "FRONTEND_TOKEN_MAX_LIFETIME_MINUTES must be between 1 and 43200, got 0",
         ),
         (
-            {"HS256_MAX_LIFETIME_MINUTES": "525600"},
-            "HS256_MAX_LIFETIME_MINUTES must be between 1 and 43200, got 525600",
+            {"FRONTEND_TOKEN_MAX_LIFETIME_MINUTES": "525600"},
+            "FRONTEND_TOKEN_MAX_LIFETIME_MINUTES must be between 1 and 43200, got 525600",
+        ),
+        (
+            {"FRONTEND_JWT_ISSUER": "todo-api"},
+            "FRONTEND_JWT_ISSUER must not be 'todo-api': that issuer names the tokens this API issues",
+        ),
+        (
+            {"FRONTEND_JWT_AUDIENCE": "caf\u00e9"},
+            "FRONTEND_JWT_AUDIENCE must be at most 255 printable ASCII characters, got 'caf\u00e9'",
         ),
     ],
-    ids=["below-our-lifetime", "not-a-number", "zero", "a-year"],
+    ids=["below-our-lifetime", "not-a-number", "zero", "a-year", "our-issuer", "not-ascii"],
 )
-def test_a_misconfigured_maximum_is_one_line(values: dict[str, str], message: str, tmp_path: Path) -> None:
+def test_a_misconfigured_token_setting_is_one_line(
+    values: dict[str, str], message: str, tmp_path: Path
+) -> None:
     with pytest.raises(SettingsError) as refused:
         load_settings({"LOCAL_STATE_DIR": str(tmp_path), **values})
     assert str(refused.value) == message

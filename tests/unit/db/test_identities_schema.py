@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from alembic import command
 from sqlalchemy import Engine, event, text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from devtools.migrate import alembic_config, migrate
@@ -194,3 +195,46 @@ def test_the_token_check_and_the_login_lookup_use_their_indexes(tmp_path: Path) 
             ]
     assert "Index Scan using uq_users_issuer_subject" in plans[0], plans[0]
     assert "Index Scan using uq_users_local_email_lower" in plans[1], plans[1]
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_frontend_users_may_have_no_email_and_the_migration_keeps_everything_else(
+    kind: str, tmp_path: Path
+) -> None:
+    """0006 makes users.email nullable. On SQLite it swaps the column in place: copying the table (the usual
+    way) with foreign keys on would cascade-delete every task and session of every account."""
+    with empty_database(kind, tmp_path) as url, _engine(url) as engine:
+        migrate(url, "0005")
+        _insert(
+            engine,
+            "INSERT INTO users (id, issuer, subject, email, password_hash, created_at, updated_at) "
+            "VALUES (:i, 'local', :i, 'carol@example.com', '$2b$04$hash', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+            i=LOCAL_ID,
+        )
+        _insert(
+            engine,
+            "INSERT INTO tasks (user_id, title, completed, priority, created_at, updated_at, version) "
+            "VALUES (:u, 'kept', false, 'medium', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1)",
+            u=LOCAL_ID,
+        )
+        migrate(url)
+        with Session(engine) as session:
+            frontend = user_for_token(session=session, token=replace(_better_auth_token(BA_ID), email=None))
+            assert (frontend.id, frontend.email) == (BA_ID, None)
+        with pytest.raises(RuntimeError, match="1 account\\(s\\) have no email"):
+            _downgrade(url, "0005")
+        _insert(engine, "DELETE FROM users WHERE id = :i", i=BA_ID)
+        _downgrade(url, "0005")
+        migrate(url)
+        with engine.connect() as connection:
+            users = connection.execute(text("SELECT id, email FROM users")).all()
+            tasks = connection.execute(text("SELECT user_id, title FROM tasks")).all()
+        assert [tuple(row) for row in users] == [(LOCAL_ID, "carol@example.com")]
+        assert [tuple(row) for row in tasks] == [(LOCAL_ID, "kept")]
+        with pytest.raises(IntegrityError), engine.begin() as connection:  # the local emails' index is back
+            connection.execute(
+                text(
+                    "INSERT INTO users (id, issuer, subject, email, created_at, updated_at) "
+                    "VALUES ('l2', 'local', 'l2', 'CAROL@example.com', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                )
+            )

@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 
 from todo_shared.db.pruning import PRUNE_BATCH
 from todo_shared.errors import InvalidRefreshToken, RefreshTokenReused, SessionNotFound
-from todo_shared.models import AuthSession, RefreshToken, User
+from todo_shared.models import SESSION_ID_PATTERN, AuthSession, RefreshToken, User
 
 REFRESH_TOKEN_BYTES = 32
 MAX_REFRESH_TOKEN_LENGTH = 64  # token_urlsafe(32) is 43 characters; anything much longer is not ours
@@ -199,7 +199,10 @@ def active_sessions(session: Session, *, user_id: str, now: datetime) -> list[Au
 
 
 def end_own_session(session: Session, *, user_id: str, auth_session_id: str, now: datetime) -> None:
-    """End one of the user's active sessions; another user's or an unknown id is ``SessionNotFound``."""
+    """End one of the user's active sessions; another user's, an unknown id or one that cannot be an id at
+    all (checked before the database sees it) is ``SessionNotFound``."""
+    if not SESSION_ID_PATTERN.fullmatch(auth_session_id):
+        raise SessionNotFound()
     result = session.exec(
         update(AuthSession)
         .where(

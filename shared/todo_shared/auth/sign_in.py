@@ -1,5 +1,5 @@
 """The account sequences: sign up and log in, each opening a session (throttling: docs/adr/0007-login-throttling.md;
-the session sequences are in ``session_service``).
+the session sequences are in ``session_flows``).
 
 Only the auth function imports this module: it loads bcrypt, which the tasks function must not pay for.
 """
@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session
 
-from todo_shared.auth import sessions, throttle
+from todo_shared.auth import session_store, throttle
 from todo_shared.auth.passwords import check_password, hash_password, rehash_password
 from todo_shared.auth.tokens import IssuedToken, issue_token
 from todo_shared.auth.user_fields import is_valid_email, mask_email, normalize_email
@@ -38,8 +38,8 @@ class SignedIn:
     session_expires_at: datetime
 
 
-def session_lifetime(settings: Settings) -> sessions.SessionLifetime:
-    return sessions.SessionLifetime(
+def session_lifetime(settings: Settings) -> session_store.SessionLifetime:
+    return session_store.SessionLifetime(
         idle=timedelta(days=settings.session_idle_days), absolute=timedelta(days=settings.session_max_days)
     )
 
@@ -56,7 +56,7 @@ def access_token(user: User, session_id: str, settings: Settings) -> IssuedToken
 
 def _signed_in(session: Session, user: User, settings: Settings, user_agent: str | None) -> SignedIn:
     """Open a session for ``user`` and commit it (with whatever the caller left pending)."""
-    auth_session, refresh_token = sessions.open_session(
+    auth_session, refresh_token = session_store.open_session(
         session, user_id=user.id, user_agent=user_agent, lifetime=session_lifetime(settings), now=utc_now()
     )
     session.commit()

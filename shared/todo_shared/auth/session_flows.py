@@ -11,14 +11,14 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from todo_shared.auth import revocation, sessions, throttle
+from todo_shared.auth import revocation, session_store, throttle
 from todo_shared.auth.claims import TokenError, VerifiedToken
-from todo_shared.auth.passwords import hash_password, verify_password
-from todo_shared.auth.service import SignedIn, access_token, prune_occasionally, session_lifetime
+from todo_shared.auth.passwords import hash_password, normalize_password, verify_password
+from todo_shared.auth.sign_in import SignedIn, access_token, prune_occasionally, session_lifetime
 from todo_shared.auth.user_fields import mask_email
-from todo_shared.auth.verify import verify_token
+from todo_shared.auth.verify import verify_with_settings
 from todo_shared.config.settings import Settings
-from todo_shared.errors import InvalidCredentials, RefreshTokenReused, TooManyAttempts
+from todo_shared.errors import InvalidCredentials, InvalidField, RefreshTokenReused, TooManyAttempts
 from todo_shared.models import AuthSession, User, utc_now
 from todo_shared.observability import current_request_id, logger
 
@@ -26,7 +26,7 @@ from todo_shared.observability import current_request_id, logger
 def refresh(*, session: Session, raw_token: str | None, settings: Settings) -> SignedIn:
     """A new access token and the session's next refresh token; the presented one is used up."""
     try:
-        renewed = sessions.renew(
+        renewed = session_store.renew(
             session, raw_token=raw_token or "", lifetime=session_lifetime(settings), now=utc_now()
         )
     except RefreshTokenReused as error:
@@ -37,7 +37,7 @@ def refresh(*, session: Session, raw_token: str | None, settings: Settings) -> S
         )
         raise
     session.commit()
-    prune_occasionally(session, sessions.prune_expired)
+    prune_occasionally(session, session_store.prune_expired)
     return SignedIn(
         renewed.user,
         access_token(renewed.user, renewed.auth_session.id, settings),
@@ -48,12 +48,7 @@ def refresh(*, session: Session, raw_token: str | None, settings: Settings) -> S
 
 def _usable(raw_token: str, settings: Settings) -> VerifiedToken | None:
     try:
-        return verify_token(
-            raw_token,
-            secret=settings.better_auth_secret,
-            better_auth_url=settings.better_auth_url,
-            hs256_max_lifetime_minutes=settings.hs256_max_lifetime_minutes,
-        )
+        return verify_with_settings(raw_token, settings)
     except TokenError as error:
         logger.info(
             "logout without a usable token",
@@ -76,11 +71,11 @@ def log_out(
         revocation.revoke(session, token, now)
         ended.append(token.user_id)
         if token.session_id is not None:
-            sessions.end_session_by_id(session, token.session_id, now)
+            session_store.end_session_by_id(session, token.session_id, now)
     if refresh_token:
-        session_id = sessions.session_of_refresh_token(session, refresh_token)
+        session_id = session_store.session_of_refresh_token(session, refresh_token)
         if session_id is not None:
-            sessions.end_session_by_id(session, session_id, now)
+            session_store.end_session_by_id(session, session_id, now)
     session.commit()
     for user_id in dict.fromkeys(ended):
         logger.info("logged out", extra={"user_id": user_id, "request_id": current_request_id()})
@@ -90,7 +85,7 @@ def log_out(
 def log_out_everywhere(*, session: Session, user: User, token: VerifiedToken) -> int:
     """End every session of the user, this one included, and revoke the presented token."""
     now = utc_now()
-    ended = sessions.end_sessions_of_user(session, user_id=user.id, now=now)
+    ended = session_store.end_sessions_of_user(session, user_id=user.id, now=now)
     revocation.revoke(session, token, now)
     session.commit()
     logger.info(
@@ -109,12 +104,12 @@ class ListedSession:
 def list_sessions(*, session: Session, user: User, token: VerifiedToken) -> list[ListedSession]:
     return [
         ListedSession(item, item.id == token.session_id)
-        for item in sessions.active_sessions(session, user_id=user.id, now=utc_now())
+        for item in session_store.active_sessions(session, user_id=user.id, now=utc_now())
     ]
 
 
 def end_session(*, session: Session, user: User, session_id: str) -> None:
-    sessions.end_own_session(session, user_id=user.id, auth_session_id=session_id, now=utc_now())
+    session_store.end_own_session(session, user_id=user.id, auth_session_id=session_id, now=utc_now())
     session.commit()
     logger.info(
         "session ended",
@@ -132,9 +127,22 @@ def change_password(
     source_address: str | None,
     settings: Settings,
 ) -> int:
-    """Check the current password (throttled as login is), set the new one, end every other session."""
+    """Check the current password (throttled as login is), set the new one, end every other session.
+
+    A new password equal to the current one (in its NFKC form) is refused first: it would end the other
+    sessions and change nothing. An account without a password (a frontend's user) has none to change.
+    """
+    if normalize_password(new_password) == normalize_password(current_password):
+        raise InvalidField("new_password", "The new password must be different from the current one.")
+    log_context = {
+        "user_id": user.id,
+        "email": mask_email(user.email or ""),
+        "request_id": current_request_id(),
+    }
+    if user.password_hash is None or user.email is None:
+        logger.info("password change refused", extra={"reason": "no_password", **log_context})
+        raise InvalidCredentials()
     attempt = throttle.count_login(session, throttle.login_keys(user.email, source_address), utc_now())
-    log_context = {"user_id": user.id, "email": mask_email(user.email), "request_id": current_request_id()}
     if attempt.retry_after_seconds is not None:
         session.rollback()  # a refused attempt is not counted and writes nothing
         logger.warning("password change throttled", extra={"reason": "too_many_failures", **log_context})
@@ -148,7 +156,7 @@ def change_password(
     user.password_hash = new_hash
     user.updated_at = utc_now()
     session.add(user)
-    ended = sessions.end_sessions_of_user(session, user_id=user.id, now=utc_now(), keep=token.session_id)
+    ended = session_store.end_sessions_of_user(session, user_id=user.id, now=utc_now(), keep=token.session_id)
     session.commit()
     logger.info("password changed", extra={"sessions_ended": ended, **log_context})
     return ended
