@@ -1,20 +1,31 @@
 """What a newcomer does, checked: a fresh clone, the README's `make run`, then its curl walk-throughs.
 
-    python -m devtools.newcomer                 # every set-up below, from a clone of the committed HEAD
+    python -m devtools.newcomer                 # plain, guide and postgres, from a clone of the committed HEAD
     python -m devtools.newcomer --setup guide   # one of them
+    python -m devtools.newcomer --setup nextjs  # the Next.js example's two commands (not part of the default)
 
 Set-ups: ``plain`` (no settings at all), ``guide`` (``BETTER_AUTH_SECRET`` exported, as the original backend
 guide tells users to), ``postgres`` (a fresh PostgreSQL database in ``DATABASE_URL``, migrated first with
-`make migrate` as the README says). For each: clone, run `make run` exactly as the README writes it (only
-``PORT`` is set, to a free port, and each block's ``API=`` line follows it), wait for it to answer, run each
-README block marked ``<!-- newcomer-check: NAME -->`` (the walk-through, then connecting a frontend) in bash,
-and compare the status of every curl with the one the README writes in that command's comment. The server's output must hold no traceback, and the clone must stay clean (what
-the walk-through writes is git-ignored). If the README and this check disagree, the check fails.
+`make migrate` as the README says), ``nextjs`` (below). For the first three: clone, run `make run` exactly as the
+README writes it (only ``PORT`` is set, to a free port, and each block's ``API=`` line follows it), wait for it
+to answer, run each README block marked ``<!-- newcomer-check: NAME -->`` (the walk-through, then connecting a
+frontend; not the ``nextjs`` one) in bash, and compare the status of every curl with the one the README writes
+in that command's comment. The server's output must hold no traceback, and the clone must stay clean (what the
+walk-through writes is git-ignored). If the README and this check disagree, the check fails.
+
+``nextjs``: the README's two commands after its nextjs mark, each in its own process as in two terminals (the API
+on a free ``PORT``, the example on a free ``EXAMPLE_PORT`` with ``NEXT_PUBLIC_API_URL`` naming the API, and the
+block's ``localhost:3000`` following it). Once both answer, a user signs up through the example's Better Auth,
+takes the token the example's page would take (``/api/auth/token``) and lists their tasks on the API's spec path:
+200. Neither server may print a traceback, and the clone stays clean (node_modules, the build, the generated
+types and Better Auth's SQLite file are git-ignored).
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import json
 import os
 import re
 import signal
@@ -31,10 +42,21 @@ from devtools.paths import ROOT
 
 WALKTHROUGH_MARK = "<!-- newcomer-check: walk-through -->"
 _MARK = re.compile(r"<!-- newcomer-check: ([a-z-]+) -->")
+NEXTJS = "nextjs"  # the mark of the Next.js example's block, run by its own set-up
+EXAMPLE_ORIGIN = "http://localhost:3000"  # as the README writes it; the check's own port replaces it
 # The original backend guide's set-up: its .env example, exported.
 GUIDE_SECRET = "your-secret-key-min-32-chars-here"  # noqa: S105 (a documented placeholder, local only)
 START_TIMEOUT_SECONDS = 600.0  # the first `make run` installs what serving needs
 SETTINGS = ("DATABASE_URL", "BETTER_AUTH_SECRET", "BETTER_AUTH_URL", "FRONTEND_URL", "ENVIRONMENT", "PORT")
+EXAMPLE_SETTINGS = (
+    "EXAMPLE_PORT",
+    "EXAMPLE_DATABASE_URL",
+    "NEXT_PUBLIC_API_URL",
+    "TOKEN_MODE",
+    "OPENAPI_DOCUMENT",
+)
+# Without --setup; ``nextjs`` runs when asked for (it needs Node.js 20.9+, and about 4.5 minutes here).
+DEFAULT_SETUPS = ("plain", "guide", "postgres")
 _STATUS = re.compile(r"#.*?\b([1-5][0-9]{2})\b")
 
 
@@ -99,19 +121,33 @@ def run(
     )
 
 
-def wait_until_up(base: str, server: subprocess.Popen[str], log: Path) -> None:
+def wait_until_up(
+    base: str, server: subprocess.Popen[str], log: Path, *, path: str = "/health", what: str = "`make run`"
+) -> None:
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise NewcomerCheckError(
-                f"`make run` exited with {server.returncode}:\n{log.read_text()[-3000:]}"
-            )
+            raise NewcomerCheckError(f"{what} exited with {server.returncode}:\n{log.read_text()[-3000:]}")
         try:
-            with urllib.request.urlopen(f"{base}/health", timeout=2):  # noqa: S310 (loopback)
+            with urllib.request.urlopen(f"{base}{path}", timeout=2):  # noqa: S310 (loopback)
                 return
         except (urllib.error.URLError, OSError):
             time.sleep(0.5)
-    raise NewcomerCheckError(f"`make run` did not answer within {START_TIMEOUT_SECONDS:.0f} s")
+    raise NewcomerCheckError(f"{what} did not answer within {START_TIMEOUT_SECONDS:.0f} s")
+
+
+def start(command: list[str], cwd: Path, env: dict[str, str], log: Path) -> subprocess.Popen[str]:
+    """``command`` in its own process group (as in a terminal of its own), its output into ``log``."""
+    with log.open("w") as output:
+        return subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
 
 
 def stop(server: subprocess.Popen[str]) -> None:
@@ -128,6 +164,8 @@ def walk(clone: Path, base: str, env: dict[str, str]) -> list[str]:
     """Run each checked block in the clone; return a line per curl command (problems start with FAIL)."""
     lines = []
     for name, block in checked_blocks(clone / "README.md").items():
+        if name == NEXTJS:  # two servers, not curl: the nextjs set-up runs it
+            continue
         lines += _walk_block(clone, base, env, name, block)
     return lines
 
@@ -187,22 +225,13 @@ def check(setup: str, database_url: str | None) -> list[str]:
             lines.append(f"ok   `make migrate`: {said.splitlines()[-1]}")
         log = Path(directory) / "make-run.log"
         started = time.monotonic()
-        with log.open("w") as output:
-            server = subprocess.Popen(
-                ["make", "run"],
-                cwd=clone,
-                env=clean,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                text=True,
-                start_new_session=True,
-            )
-            try:
-                wait_until_up(base, server, log)
-                lines.append(f"ok   `make run` answered after {time.monotonic() - started:.0f} s")
-                lines += walk(clone, base, clean)
-            finally:
-                stop(server)
+        server = start(["make", "run"], clone, clean, log)
+        try:
+            wait_until_up(base, server, log)
+            lines.append(f"ok   `make run` answered after {time.monotonic() - started:.0f} s")
+            lines += walk(clone, base, clean)
+        finally:
+            stop(server)
         served = log.read_text()
         if "Traceback" in served:
             lines.append(f"FAIL `make run` printed a traceback:\n{served[-3000:]}")
@@ -211,6 +240,96 @@ def check(setup: str, database_url: str | None) -> list[str]:
         dirty = run(["git", "status", "--porcelain"], clone, clean, timeout=30).stdout.strip()
         if dirty:
             lines.append(f"FAIL the walk-through left files git does not ignore: {dirty}")
+    return lines
+
+
+def _status_and_body(
+    url: str, headers: dict[str, str], data: bytes | None = None
+) -> tuple[int, bytes, list[str]]:
+    """Status, body and ``Set-Cookie`` values of one loopback request (an HTTP error is an answer too)."""
+    request = urllib.request.Request(url, data=data, headers=headers)  # noqa: S310 (loopback)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310 (loopback)
+            return answer.status, answer.read(), answer.headers.get_all("Set-Cookie") or []
+    except urllib.error.HTTPError as error:
+        return error.code, error.read(), []
+
+
+def example_probe(frontend: str, api: str) -> list[str]:
+    """A user signs up through the example's Better Auth and lists their tasks with the page's token."""
+    email = f"newcomer-{time.time_ns()}@example.com"
+    signup = {"email": email, "password": "violet-kettle-42", "name": "Newcomer"}
+    status, body, cookies = _status_and_body(
+        f"{frontend}/api/auth/sign-up/email",
+        {"Content-Type": "application/json", "Origin": frontend},
+        json.dumps(signup).encode(),
+    )
+    if status != 200:
+        return [f"FAIL sign-up through the example: {status} {body[:300]!r}"]
+    session = "; ".join(cookie.split(";", 1)[0] for cookie in cookies)
+    status, body, _ = _status_and_body(f"{frontend}/api/auth/token", {"Cookie": session})
+    if status != 200:
+        return [f"FAIL the example's /api/auth/token: {status} {body[:300]!r}"]
+    token = json.loads(body)["token"]
+    payload = token.split(".")[1]
+    user_id = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"]
+    status, body, _ = _status_and_body(f"{api}/api/{user_id}/tasks", {"Authorization": f"Bearer {token}"})
+    listed = "ok  " if status == 200 else "FAIL"
+    return [
+        "ok   200 sign-up through the example's Better Auth, and its jwt plugin's token",
+        f"{listed} {status} (README: 200)  GET /api/{{user_id}}/tasks on the API with that token",
+    ]
+
+
+def check_nextjs() -> list[str]:
+    """The README's two commands for the Next.js example, each in its own process group, then a sign-up."""
+    clean = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in (*SETTINGS, *EXAMPLE_SETTINGS) and not key.startswith("TODO_")
+    }
+    api_port, example_port = free_port(), free_port()
+    api, frontend = f"http://127.0.0.1:{api_port}", f"http://localhost:{example_port}"
+    env = {
+        **clean,
+        "PORT": str(api_port),
+        "EXAMPLE_PORT": str(example_port),
+        "NEXT_PUBLIC_API_URL": f"http://localhost:{api_port}",
+    }
+    lines: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="newcomer-nextjs-") as directory:
+        clone = fresh_clone(Path(directory))
+        blocks = checked_blocks(clone / "README.md")
+        if NEXTJS not in blocks:
+            return [f"FAIL README.md has no <!-- newcomer-check: {NEXTJS} --> block"]
+        block = blocks[NEXTJS].replace(EXAMPLE_ORIGIN, frontend)
+        commands = [line for line in block.splitlines() if line.split("#", 1)[0].strip()]
+        if len(commands) != 2:
+            return [f"FAIL the README's Next.js block has {len(commands)} commands, not two: {commands}"]
+        servers: list[tuple[subprocess.Popen[str], Path, str]] = []
+        started = time.monotonic()
+        try:
+            for index, (command, base, path) in enumerate(
+                zip(commands, (api, frontend), ("/health", "/sign-in"), strict=True)
+            ):
+                log = Path(directory) / f"command-{index + 1}.log"
+                server = start(["bash", "-c", command], clone, env, log)
+                servers.append((server, log, command))
+                what = f"`{command.split('#', 1)[0].strip()}`"
+                wait_until_up(base, server, log, path=path, what=what)
+                lines.append(f"ok   {what} answered after {time.monotonic() - started:.0f} s")
+            lines += example_probe(frontend, api)
+        except NewcomerCheckError as error:
+            lines.append(f"FAIL {error}")
+        finally:
+            for server, _, _ in reversed(servers):
+                stop(server)
+        for _, log, command in servers:
+            if "Traceback" in log.read_text():
+                lines.append(f"FAIL `{command}` printed a traceback:\n{log.read_text()[-3000:]}")
+        dirty = run(["git", "status", "--porcelain"], clone, clean, timeout=30).stdout.strip()
+        if dirty:
+            lines.append(f"FAIL the example left files git does not ignore: {dirty}")
     return lines
 
 
@@ -226,12 +345,14 @@ def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--setup", choices=["plain", "guide", "postgres"], action="append")
+    parser.add_argument("--setup", choices=["plain", "guide", "postgres", "nextjs"], action="append")
     args = parser.parse_args(argv)
     failures = 0
-    for setup in args.setup or ["plain", "guide", "postgres"]:
+    for setup in args.setup or DEFAULT_SETUPS:
         started = time.monotonic()
-        if setup == "postgres":
+        if setup == "nextjs":
+            lines = check_nextjs()
+        elif setup == "postgres":
             from devtools.postgres import direct_url, fresh_database
 
             with fresh_database() as name:

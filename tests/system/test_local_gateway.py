@@ -19,7 +19,9 @@ from devtools import template
 from devtools.net import running_server
 from devtools.paths import FUNCTIONS_DIR
 from devtools.swagger_ui import read_manifest
+from tests.support.addresses import fresh_address, from_address
 from tests.support.chunked import OVER_THE_LIMIT, post_chunked
+from tests.support.raw_http import Outcome, exchange
 from tests.support.walkthrough import FRONTEND, walk_through
 
 
@@ -34,6 +36,13 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     # Idle connections stay open longer than any test here waits for another client's answer.
     state = tmp_path_factory.mktemp("gateway")
     with running_server("devtools.local_gateway", _env(state, GATEWAY_IDLE_TIMEOUT="60")) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def trusting_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    state = tmp_path_factory.mktemp("trusting-gateway")
+    with running_server("devtools.local_gateway", _env(state), args=["--trust-test-source-address"]) as base:
         yield base
 
 
@@ -203,3 +212,89 @@ def test_a_chunked_body_reaches_the_function_whole_and_over_the_limit_is_413(gat
     status, body = post_chunked(gateway, "/api/tasks", 10, {"authorization": f"Bearer {token}"})
     assert status == 400  # ten bytes of "x" reached the function, which could not parse them
     assert body["code"] == "validation_error"
+
+
+def _failed_logins_from(base: str, addresses: list[str]) -> list[int]:
+    """Statuses of a wrong-password login for one new account from each address the request names."""
+    email = f"throttled-{time.monotonic_ns()}@example.com"
+    with httpx.Client(base_url=base) as client:
+        signup = client.post("/api/auth/signup", json={"email": email, "password": "gateway-password-9"})
+        assert signup.status_code == 201
+        return [
+            client.post(
+                "/api/auth/login",
+                json={"email": email, "password": "not-the-password"},
+                headers=from_address(address),
+            ).status_code
+            for address in addresses
+        ]
+
+
+def test_a_client_cannot_pick_its_source_address_and_so_its_throttle_key(gateway: str) -> None:
+    # Six guesses from one connection's address: the sixth is over the five a pair (email, address) may make,
+    # whatever address each request names.
+    assert _failed_logins_from(gateway, [fresh_address() for _ in range(6)]) == [401] * 5 + [429]
+
+
+def test_started_for_tests_the_gateway_takes_the_source_address_a_request_names(
+    trusting_gateway: str,
+) -> None:
+    assert _failed_logins_from(trusting_gateway, [fresh_address() for _ in range(6)]) == [401] * 6
+
+
+def _post_with(base: str, framing: str, body: bytes = b"") -> Outcome:
+    """A POST whose framing headers are ``framing`` (CRLF-separated lines), with ``body`` and then silence."""
+    url = urlsplit(base)
+    head = f"POST /api/auth/login HTTP/1.1\r\nHost: {url.netloc}\r\nContent-Type: application/json\r\n{framing}\r\n\r\n"
+    # The connection stays open: an answer that waited for the rest of the body would never come.
+    return exchange(base, head.encode("latin-1") + body, half_close=False)
+
+
+@pytest.mark.parametrize(
+    ("framing", "status"),
+    [
+        ("Content-Length: abc", 400),
+        ("Content-Length: -1", 400),
+        ("Content-Length: +5", 400),
+        ("Content-Length: 0x10", 400),
+        ("Content-Length: \u00b2", 400),  # a digit to str.isdigit(), not to HTTP
+        ("Content-Length: 5, 6", 400),
+        ("Content-Length: 2\r\nContent-Length: 20", 400),
+        ("Content-Length: 5\r\nTransfer-Encoding: chunked", 400),
+        ("Transfer-Encoding: gzip", 400),
+        ("Content-Length: 10485761", 413),
+        ("Content-Length: 99999999999", 413),
+        ("Content-Length: " + "9" * 5000, 413),
+        ("Expect: 100-continue\r\nContent-Length: 99999999999", 413),  # refused, not "100 Continue"
+    ],
+)
+def test_framing_headers_are_checked_before_the_body_is_read(gateway: str, framing: str, status: int) -> None:
+    outcome = _post_with(gateway, framing)
+    phrase = {400: "Bad Request", 413: "Request Entity Too Large"}[status]
+    assert (outcome.status, outcome.body) == (status, b'{"message": "%s"}' % phrase.encode())
+    assert httpx.get(f"{gateway}/health").status_code == 200
+
+
+def test_repeated_equal_content_lengths_are_one(gateway: str) -> None:
+    outcome = _post_with(gateway, "Content-Length: 2\r\nContent-Length: 2", b"{}")
+    assert outcome.status == 400  # the function's answer: it read the two bytes
+    assert b'"code":"validation_error"' in outcome.body
+
+
+def test_a_negative_chunk_size_is_a_bad_request(gateway: str) -> None:
+    outcome = _post_with(gateway, "Transfer-Encoding: chunked", b"-1\r\n{}\r\n0\r\n\r\n")
+    assert (outcome.status, outcome.body) == (400, b'{"message": "Bad Request"}')
+
+
+@pytest.mark.parametrize(
+    ("framing", "body"),
+    [
+        ("Content-Length: 50", b'{"email": "a@example.com"'),
+        ("Transfer-Encoding: chunked", b'40\r\n{"email": "a@example.com"'),
+    ],
+)
+def test_a_body_cut_short_by_the_client_reaches_no_function(gateway: str, framing: str, body: bytes) -> None:
+    url = urlsplit(gateway)
+    head = f"POST /api/auth/login HTTP/1.1\r\nHost: {url.netloc}\r\n{framing}\r\n\r\n"
+    assert exchange(gateway, head.encode() + body) == Outcome(None)  # then the client closes: no answer
+    assert httpx.get(f"{gateway}/health").status_code == 200

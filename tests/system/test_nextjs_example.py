@@ -1,0 +1,407 @@
+"""The reference frontend, for real: examples/nextjs built with `next build`, served by `next start`, and driven in
+headless Chromium through sign-up, two tasks with tags, list, edit, toggle, filters by status and by tag, delete,
+reload and sign-out, in both token modes (the Better Auth jwt plugin's token, with Better Auth's tables in SQLite;
+the HS256 token its server signs with the shared secret, with them in PostgreSQL), against the API behind the local gateway (API Gateway's CORS and events), whose
+FRONTEND_URL and BETTER_AUTH_URL are the example's origin.
+
+A screenshot of every step goes to .artifacts/nextjs/<mode>/ (or TODO_ARTIFACTS_DIR). A failing step says which
+step, what the page showed (its alert: the API's ``detail``) and what the gateway logged.
+
+``TODO_EXAMPLE_API_URL``: use that API instead of starting the gateway (``sam local start-api``, say); it must
+name ``http://$TODO_EXAMPLE_FRONTEND_HOST:$TODO_EXAMPLE_FRONTEND_PORT`` (host ``localhost`` by default) in its
+FRONTEND_URL and BETTER_AUTH_URL and share ``$TODO_EXAMPLE_SECRET`` as its BETTER_AUTH_SECRET. Lambda containers
+reach this machine's ``localhost`` under another name (the Docker bridge's 172.17.0.1): there the host is that
+address, which the example then listens on, so that the browser, the tokens' ``iss`` and the API's JWKS fetch
+all name one origin. Without Chromium or Node.js these tests skip; in CI (CI=true)
+they fail instead."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import httpx
+import pytest
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.webdriver.chrome.webdriver import WebDriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.select import Select
+from selenium.webdriver.support.wait import WebDriverWait
+
+from devtools.net import free_port, running_server, wait_for_http
+from devtools.paths import ROOT
+from devtools.postgres import direct_url, fresh_database, postgres_unavailable_reason
+from tests.support import chromium
+
+pytestmark = pytest.mark.browser
+
+EXAMPLE = ROOT / "examples" / "nextjs"
+REQUIRED = os.environ.get("CI") == "true" or os.environ.get("TODO_REQUIRE_BROWSER") == "1"
+STEP_SECONDS = 30.0
+PASSWORD = "violet-kettle-42"
+
+
+@dataclass(frozen=True)
+class Api:
+    base: str
+    secret: str
+    frontend_host: str  # the name the browser and the API use for the example (it listens there)
+    frontend_port: int
+    log: Path | None  # the gateway's output, when this test started it
+
+
+@dataclass(frozen=True)
+class Frontend:
+    mode: str
+    origin: str
+    log: Path
+
+
+def _required_or_skip(reason: str) -> None:
+    if REQUIRED:
+        pytest.fail(f"required but unavailable: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """The API the example talks to: the local gateway started here, or ``TODO_EXAMPLE_API_URL``."""
+    reason = chromium.missing() or (None if shutil.which("node") else "Node.js is not installed")
+    if reason:
+        _required_or_skip(reason)
+    given = os.environ.get("TODO_EXAMPLE_API_URL")
+    if given:
+        host = os.environ.get("TODO_EXAMPLE_FRONTEND_HOST", "localhost")
+        port = int(os.environ["TODO_EXAMPLE_FRONTEND_PORT"])
+        yield Api(given, os.environ["TODO_EXAMPLE_SECRET"], host, port, None)
+        return
+    state = tmp_path_factory.mktemp("example-api")
+    frontend_port = free_port()
+    origin = f"http://localhost:{frontend_port}"
+    secret = secrets.token_urlsafe(48)  # shared by the API and the example's server, as on Vercel and AWS
+    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "ENVIRONMENT")}
+    env.update(
+        {
+            "LOCAL_STATE_DIR": str(state),
+            "ENV_FILE": str(state / "none.env"),
+            "FRONTEND_URL": origin,
+            "BETTER_AUTH_URL": origin,
+            "BETTER_AUTH_SECRET": secret,
+        }
+    )
+    log = state / "gateway.log"
+    with running_server("devtools.local_gateway", env, log=log) as base:
+        yield Api(base.replace("127.0.0.1", "localhost"), secret, "localhost", frontend_port, log)
+
+
+@pytest.fixture(scope="module")
+def built(api: Api) -> Path:
+    """The example, installed (npm ci, once per lock file) and built against this API."""
+    started = time.monotonic()
+    result = subprocess.run(
+        [str(ROOT / "scripts" / "ensure-nextjs-example"), "--build"],
+        env={**os.environ, "NEXT_PUBLIC_API_URL": api.base},
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+    assert result.returncode == 0, f"installing or building the example failed:\n{result.stderr[-6000:]}"
+    print(f"\n  example installed and built in {time.monotonic() - started:.0f} s")
+    return Path(result.stdout.strip())
+
+
+@contextmanager
+def better_auth_database(kind: str, state: Path) -> Iterator[str]:
+    """A fresh database for Better Auth's tables: a SQLite file, or a new PostgreSQL database (SQLite when the
+    local PostgreSQL does not answer, unless TODO_REQUIRE_POSTGRES=1 or CI)."""
+    reason = postgres_unavailable_reason() if kind == "postgres" else "SQLite asked for"
+    if reason is None:
+        with fresh_database() as name:
+            yield direct_url(name)
+        return
+    if kind == "postgres" and (REQUIRED or os.environ.get("TODO_REQUIRE_POSTGRES") == "1"):
+        pytest.fail(f"PostgreSQL required but unavailable: {reason}", pytrace=False)
+    yield f"file:{state / 'auth.sqlite'}"
+
+
+@contextmanager
+def next_start(directory: Path, api: Api, mode: str, database_url: str, state: Path) -> Iterator[Frontend]:
+    """`next start` of the built example in one token mode, on the Better Auth database given."""
+    origin = f"http://{api.frontend_host}:{api.frontend_port}"
+    listen = "127.0.0.1" if api.frontend_host == "localhost" else api.frontend_host
+    log = state / f"next-{mode}.log"
+    env = {
+        **os.environ,
+        "TOKEN_MODE": mode,
+        "BETTER_AUTH_URL": origin,
+        "BETTER_AUTH_SECRET": api.secret,
+        "DATABASE_URL": database_url,
+        "NEXT_TELEMETRY_DISABLED": "1",
+    }
+    command = [str(directory / "node_modules" / ".bin" / "next"), "start", "-H", listen]
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [*command, "-p", str(api.frontend_port)],
+            cwd=directory,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            wait_for_http(f"http://{listen}:{api.frontend_port}/sign-in", server, timeout=60)
+            yield Frontend(mode, origin, log)
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    return Path(os.environ.get("TODO_ARTIFACTS_DIR") or ROOT / ".artifacts") / "nextjs"
+
+
+class Flow:
+    """The steps a person takes, each waited for, screenshotted, and explained when it fails."""
+
+    def __init__(self, driver: WebDriver, frontend: Frontend, api: Api, shots: Path) -> None:
+        self.driver, self.frontend, self.api, self.shots = driver, frontend, api, shots
+        self.step_number = 0
+        self.step_name = ""
+        self.step_shots = 0
+        shots.mkdir(parents=True, exist_ok=True)
+        for old in shots.glob("*.png"):
+            old.unlink()
+
+    def step(self, name: str) -> None:
+        self.step_number += 1
+        self.step_name = name
+        self.step_shots = 0
+
+    def shot(self, what: str = "") -> Path:
+        """A screenshot named by the step and what it shows: 02b-create-two-tasks--both-tasks-listed.png."""
+        self.step_shots += 1
+        label = re.sub(r"[^a-z0-9]+", "-", f"{self.step_name}--{what}".lower()).strip("-")
+        path = self.shots / f"{self.step_number:02d}{'abcdefghij'[self.step_shots - 1]}-{label}.png"
+        self.driver.save_screenshot(str(path))
+        return path
+
+    def fail(self, why: str) -> NoReturn:
+        path = self.shot("failed")
+        alert = self._text("[role=alert]")
+        body = self.driver.execute_script("return document.body ? document.body.innerText : ''")
+        console = [entry["message"] for entry in self.driver.get_log("browser") if entry["level"] == "SEVERE"]
+        gateway = self.api.log.read_text().splitlines()[-12:] if self.api.log else []
+        pytest.fail(
+            f"{self.frontend.mode} mode, step {self.step_number} '{self.step_name}': {why}\n"
+            f"  the page's alert: {alert!r}\n  the page: {str(body)[:600]!r}\n"
+            f"  console errors: {console[-5:]}\n  gateway log (last lines): {gateway}\n  screenshot: {path}",
+            pytrace=False,
+        )
+
+    def _text(self, selector: str) -> str | None:
+        found = self.driver.find_elements(By.CSS_SELECTOR, selector)
+        return found[0].text if found else None
+
+    def wait(self, what: str, condition: Callable[[], bool]) -> None:
+        """Wait for ``condition``; fail the step at once if the page shows an error instead."""
+
+        def holds() -> bool:
+            try:
+                return condition()
+            except StaleElementReferenceException:  # React replaced the element while it was read
+                return False
+
+        try:
+            WebDriverWait(self.driver, STEP_SECONDS, poll_frequency=0.1).until(
+                lambda _: holds() or bool(self._text("[role=alert]")) or self._crashed()
+            )
+        except TimeoutException:
+            self.fail(f"{what}: not within {STEP_SECONDS:.0f} s")
+        if not holds():
+            self.fail(what)
+        self.shot(what)
+
+    def completed(self, title: str) -> bool:
+        row = self.rows().get(title)
+        return row is not None and "completed" in (row.get_attribute("class") or "").split()
+
+    def _crashed(self) -> bool:
+        """Next.js's page for an uncaught exception in the browser (its wording differs between releases)."""
+        text = str(self.driver.execute_script("return document.body ? document.body.innerText : ''"))
+        return any(words in text for words in ("Application error", "This page couldn’t load"))
+
+    def rows(self) -> dict[str, WebElement]:
+        return {
+            row.find_element(By.CSS_SELECTOR, ".title").text: row
+            for row in self.driver.find_elements(By.CSS_SELECTOR, "ul[aria-label=Tasks] li")
+            if row.find_elements(By.CSS_SELECTOR, ".title")
+        }
+
+    def titles(self) -> set[str]:
+        return set(self.rows())
+
+    def listed(self, titles: set[str]) -> Callable[[], bool]:
+        def check() -> bool:
+            loaded = self.driver.find_elements(By.CSS_SELECTOR, "ul[aria-label=Tasks][data-loaded=true]")
+            return bool(loaded) and self.titles() == titles
+
+        return check
+
+    def fill(self, form: WebElement, values: dict[str, str]) -> None:
+        for label, value in values.items():
+            field = form.find_element(By.CSS_SELECTOR, f"input[aria-label='{label}'], input[name='{label}']")
+            field.clear()
+            field.send_keys(value)
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+    def button(self, row: WebElement, text: str) -> WebElement:
+        found = [button for button in row.find_elements(By.TAG_NAME, "button") if button.text == text]
+        if not found:
+            self.fail(f"no {text!r} button in {row.text!r}")
+        return found[0]
+
+    def token(self) -> str | None:
+        """A token for the API, fetched as the page fetches it (the session's cookie goes along)."""
+        path = "/api/token" if self.frontend.mode == "hs256" else "/api/auth/token"
+        answer: dict[str, Any] = self.driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            f"fetch({json.dumps(path)}, {{cache: 'no-store'}})"
+            ".then(async (r) => done({status: r.status, body: r.ok ? await r.json() : null}))"
+            ".catch((e) => done({status: 0, body: String(e)}));"
+        )
+        return answer["body"]["token"] if answer["status"] == 200 else None
+
+
+def _claims(token: str) -> dict[str, Any]:
+    payload = token.split(".")[1]
+    return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
+
+
+# Better Auth's tables on SQLite (the default) in one mode and on PostgreSQL (by URL) in the other.
+@pytest.mark.parametrize(("mode", "database"), [("jwt", "sqlite"), ("hs256", "postgres")])
+def test_the_example_frontend_runs_the_whole_flow(
+    mode: str,
+    database: str,
+    api: Api,
+    built: Path,
+    artifacts: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    started = time.monotonic()
+    with ExitStack() as stack:
+        database_url = stack.enter_context(better_auth_database(database, tmp_path))
+        frontend = stack.enter_context(next_start(built, api, mode, database_url, tmp_path))
+        driver = stack.enter_context(chromium.headless_chromium(tmp_path / "chromium"))
+        driver.set_script_timeout(STEP_SECONDS)
+        flow = Flow(driver, frontend, api, artifacts / mode)
+        last_token = _run(flow, f"{mode}-{time.time_ns()}@example.com")
+    with capsys.disabled():
+        on = database_url.split(":", 1)[0].replace("file", "SQLite").replace("postgresql", "PostgreSQL")
+        took = time.monotonic() - started
+        print(
+            f"\n  example, {mode} mode, Better Auth on {on}: {flow.step_number} steps in {took:.0f} s; {flow.shots}"
+        )
+        print(f"  the page's last token ({last_token}) after sign-out")
+
+
+def _run(flow: Flow, email: str) -> str:
+    """The flow; what the API answers the page's last token after sign-out."""
+    driver, origin = flow.driver, flow.frontend.origin
+
+    flow.step("sign up")
+    driver.get(f"{origin}/sign-up")
+    flow.fill(driver.find_element(By.TAG_NAME, "form"), {"name": "Ada", "email": email, "password": PASSWORD})
+    flow.wait("the empty task list after sign-up", flow.listed(set()))
+
+    flow.step("create two tasks")
+    new_task = driver.find_element(By.CSS_SELECTOR, "main > form")
+    flow.fill(new_task, {"New task": "Buy milk", "Tags": "home, errands"})
+    flow.wait("'Buy milk' listed", flow.listed({"Buy milk"}))
+    flow.fill(new_task, {"New task": "Write report", "Tags": "work"})
+    flow.wait("both tasks listed", flow.listed({"Buy milk", "Write report"}))
+
+    flow.step("list")
+    rows = flow.rows()
+    tags = {
+        title: [tag.text for tag in row.find_elements(By.CSS_SELECTOR, ".tag")] for title, row in rows.items()
+    }
+    if tags != {"Buy milk": ["#home", "#errands"], "Write report": ["#work"]}:
+        flow.fail(f"the tags shown are {tags}")
+    flow.shot("the tags shown")
+
+    flow.step("edit")
+    flow.button(rows["Write report"], "Edit").click()
+    flow.fill(driver.find_element(By.CSS_SELECTOR, "li form"), {"Title": "Write the report"})
+    flow.wait("the new title listed", flow.listed({"Buy milk", "Write the report"}))
+
+    flow.step("toggle")
+    flow.rows()["Buy milk"].find_element(By.CSS_SELECTOR, "input[type=checkbox]").click()
+    flow.wait("'Buy milk' completed", lambda: flow.completed("Buy milk"))
+
+    flow.step("filter by status")
+    status = Select(driver.find_element(By.CSS_SELECTOR, "select[aria-label=Status]"))
+    status.select_by_value("completed")
+    flow.wait("only the completed task", flow.listed({"Buy milk"}))
+    status.select_by_value("pending")
+    flow.wait("only the pending task", flow.listed({"Write the report"}))
+    status.select_by_value("all")
+    flow.wait("both again", flow.listed({"Buy milk", "Write the report"}))
+
+    flow.step("filter by tag")
+    flow.button(flow.rows()["Write the report"], "#work").click()
+    flow.wait("only the task tagged work", flow.listed({"Write the report"}))
+    driver.find_element(By.CSS_SELECTOR, "button[aria-label='Clear tag filter']").click()
+    flow.wait("both again", flow.listed({"Buy milk", "Write the report"}))
+
+    flow.step("delete")
+    flow.button(flow.rows()["Write the report"], "Delete").click()
+    flow.wait("only 'Buy milk' left", flow.listed({"Buy milk"}))
+
+    flow.step("reload")
+    driver.refresh()
+    flow.wait("'Buy milk' still there, completed", flow.listed({"Buy milk"}))
+    if not flow.completed("Buy milk"):
+        flow.fail("'Buy milk' is no longer completed after the reload")
+
+    flow.step("sign out")
+    last_token = flow.token()
+    if last_token is None:
+        flow.fail("no token for the API while signed in")
+    driver.find_element(By.XPATH, "//button[text()='Sign out']").click()
+    flow.wait("the sign-in page", lambda: driver.current_url.endswith("/sign-in"))
+
+    flow.step("401 afterwards")
+    if flow.token() is not None:
+        flow.fail("a token for the API is still handed out after sign-out")
+    user_id = _claims(last_token)["sub"]
+    tasks = f"{flow.api.base}/api/{user_id}/tasks"
+    without = httpx.get(tasks, headers={"Origin": origin})
+    if without.status_code != 401:
+        flow.fail(
+            f"the API answered {without.status_code} to the signed-out page's request (no token to send)"
+        )
+    # The last token the page had: the API cannot know that Better Auth ended the session (the token is
+    # self-contained, like any JWT), so it is refused only once it expires.
+    with_last = httpx.get(tasks, headers={"Origin": origin, "Authorization": f"Bearer {last_token}"})
+    claims = _claims(last_token)
+    return f"{claims['exp'] - claims['iat']} s lifetime: {with_last.status_code}"
