@@ -9,8 +9,8 @@ guide tells users to), ``postgres`` (a fresh PostgreSQL database in ``DATABASE_U
 `make migrate` as the README says), ``nextjs`` (below). For the first three: clone, run `make run` exactly as the
 README writes it (only ``PORT`` is set, to a free port, and each block's ``API=`` line follows it), wait for it
 to answer, run each README block marked ``<!-- newcomer-check: NAME -->`` (the walk-through, then connecting a
-frontend; not the ``nextjs`` one) in bash, and compare the status of every curl with the one the README writes
-in that command's comment. The server's output must hold no traceback, and the clone must stay clean (what the
+frontend; not the ``nextjs`` one) in bash, twice in a row (the README says they can be run again as they are),
+and compare the status of every curl with the one the README writes in that command's comment. The server's output must hold no traceback, and the clone must stay clean (what the
 walk-through writes is git-ignored). If the README and this check disagree, the check fails.
 
 ``nextjs``: the README's two commands after its nextjs mark, each in its own process as in two terminals (the API
@@ -57,6 +57,8 @@ EXAMPLE_SETTINGS = (
 )
 # Without --setup; ``nextjs`` runs when asked for (it needs Node.js 20.9+, and about 4.5 minutes here).
 DEFAULT_SETUPS = ("plain", "guide", "postgres")
+# The checked blocks run this many times in a row against one server: a second run meets the first one's data.
+WALKS = 2
 _STATUS = re.compile(r"#.*?\b([1-5][0-9]{2})\b")
 
 
@@ -160,13 +162,13 @@ def stop(server: subprocess.Popen[str]) -> None:
             server.wait()
 
 
-def walk(clone: Path, base: str, env: dict[str, str]) -> list[str]:
+def walk(clone: Path, base: str, env: dict[str, str], *, label: str = "") -> list[str]:
     """Run each checked block in the clone; return a line per curl command (problems start with FAIL)."""
     lines = []
     for name, block in checked_blocks(clone / "README.md").items():
         if name == NEXTJS:  # two servers, not curl: the nextjs set-up runs it
             continue
-        lines += _walk_block(clone, base, env, name, block)
+        lines += _walk_block(clone, base, env, f"{name}{label}", block)
     return lines
 
 
@@ -229,7 +231,8 @@ def check(setup: str, database_url: str | None) -> list[str]:
         try:
             wait_until_up(base, server, log)
             lines.append(f"ok   `make run` answered after {time.monotonic() - started:.0f} s")
-            lines += walk(clone, base, clean)
+            for number in range(1, WALKS + 1):
+                lines += walk(clone, base, clean, label=f", run {number}")
         finally:
             stop(server)
         served = log.read_text()
