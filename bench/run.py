@@ -215,7 +215,7 @@ def start_moto(database_urls: dict[str, str]) -> tuple[Any, dict[str, dict[str, 
             "DATABASE_URL_REF": arn,
             "BETTER_AUTH_SECRET_REF": f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/bench/auth-secret",
             # The baselines read the parameter by name.
-            "BETTER_AUTH_SECRET_PATH": "/bench/auth-secret",
+            "BASELINE_SECRET_PARAMETER": "/bench/auth-secret",
         }
         for name, arn in arns.items()
     }

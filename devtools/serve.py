@@ -11,7 +11,9 @@ first lines say which secret and which database are used. CORS here follows temp
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 from fastapi import FastAPI
 
@@ -43,8 +45,26 @@ def build_local_app(settings: Settings) -> FastAPI:
 
 
 def reloaded_app() -> FastAPI:
-    """The app as each process started by ``--reload`` builds it (uvicorn prints a failure in one line)."""
-    return build_local_app(prepare_local_run(default_port=DEFAULT_PORT).settings)
+    """The app as each process ``--reload`` starts builds it. uvicorn calls this inside its event loop, and each
+    function's module answers a priming request on an event loop of its own as it is imported (Mangum, in
+    todo_shared.runtime.lambda_handler): so it is built on a thread with a loop of its own. A setting that went
+    wrong is one line, and the reloader waits for the next change."""
+
+    def build() -> FastAPI:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            return build_local_app(prepare_local_run(default_port=DEFAULT_PORT).settings)
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
+
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(build).result()
+    except StartupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def announce(run: LocalRun) -> None:

@@ -260,3 +260,8 @@ class DatabaseCertificateUntrusted(DatabaseNotReady):
         "certificates and the host name in DATABASE_URL): use the host name its certificate names; for a local "
         "server with a self-signed certificate, sslmode=disable"
     )
+
+
+def database_causes() -> tuple[str, ...]:
+    """The code of every kind of ``DatabaseNotReady`` that an operator must fix (for documents that list them)."""
+    return tuple(kind.code for kind in DatabaseNotReady.__subclasses__())

@@ -6,7 +6,7 @@ a word-like run of letters, an alphabet or digit sequence, a keyboard walk or a 
 a few bits, and a separator used before costs one. Random output (``openssl rand -base64 32``, ``-hex 16``) has
 none of these patterns and keeps close to its full length in bits; placeholders, phrases, repeats, sequences
 and walks fall far below. Standard library only: a maintained estimator (zxcvbn) ships megabytes of word lists,
-which the layer has no room for (docs/adr/0037-settings-model.md).
+which the layer has no room for (docs/adr/0039-settings-model.md).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 import string
+from functools import cache
 
 HEX = frozenset(string.hexdigits)
 SYMBOL_BITS = math.log2(33)
@@ -113,21 +114,25 @@ _SHIFTED = ("!@#$%^&*()_+", "QWERTYUIOP{}", 'ASDFGHJKL:"', "ZXCVBNM<>?")
 MAX_SCORED = 128
 
 
-def _keyboard() -> dict[str, frozenset[str]]:
-    positions: dict[str, tuple[int, int]] = {}
+@cache
+def _neighbours() -> dict[str, frozenset[str]]:
+    """Each key's neighbours on the keyboard: on its row, or one row up or down (diagonals included)."""
+    grid: dict[tuple[int, int], list[str]] = {}
     for rows in (_ROWS, _SHIFTED):
         for row, keys in enumerate(rows):
             for column, key in enumerate(keys):
-                positions[key] = (row, column)
-    neighbours: dict[str, set[str]] = {key: set() for key in positions}
-    for key, (row, column) in positions.items():
-        for other, (other_row, other_column) in positions.items():
-            if other != key and abs(row - other_row) <= 1 and abs(column - other_column) <= 1:
-                neighbours[key].add(other)
-    return {key: frozenset(found) for key, found in neighbours.items()}
-
-
-_NEIGHBOURS = _keyboard()
+                grid.setdefault((row, column), []).append(key)
+    return {
+        key: frozenset(
+            other
+            for up in (-1, 0, 1)
+            for across in (-1, 0, 1)
+            for other in grid.get((row + up, column + across), ())
+            if other != key
+        )
+        for (row, column), keys in grid.items()
+        for key in keys
+    }
 
 
 def _char_bits(char: str, hexadecimal: bool) -> float:
@@ -160,7 +165,7 @@ def _is_step(first: str, second: str) -> bool:
 
 
 def _is_walk(first: str, second: str) -> bool:
-    return second in _NEIGHBOURS.get(first, frozenset())
+    return second in _neighbours().get(first, frozenset())
 
 
 _WORD_RUN = re.compile(r"[a-z]+|[A-Z][a-z]+|[A-Z]+")

@@ -6,7 +6,7 @@ Resolved once per process on first use (``get_settings``) from the environment: 
 setting is a ``SettingsError`` whose message is one line naming it. The README's Configuration table and
 ``.env.example`` are written from this model (devtools.settings_doc), and a test compares them.
 
-Why a pydantic model rather than pydantic-settings' ``BaseSettings``: docs/adr/0037-settings-model.md.
+Why a pydantic model rather than pydantic-settings' ``BaseSettings``: docs/adr/0039-settings-model.md.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from difflib import get_close_matches
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -395,6 +394,8 @@ def lookalike_problem(names: Mapping[str, object] | set[str]) -> str | None:
             continue
         if upper in SETTING_NAMES:
             return f"{name} is not a setting: names are upper case (did you mean {upper}?)"
+        from difflib import get_close_matches  # only when a name is wrong: not on every start
+
         suggestion = RENAMED.get(upper) or next(iter(get_close_matches(upper, SETTING_NAMES, n=1, cutoff=0)))
         return f"{name} is not a setting of this API (did you mean {suggestion}?); it would be ignored"
     return None
