@@ -1,5 +1,5 @@
 """Configuration as a user meets it through `make run`'s server: a `.env` written the usual ways means what it
-says, a name that is not a setting stops the start with one line, and the first lines say which secret (where
+says, a name that is not a setting stops the start with one line (tests/unit/config/test_settings.py), and the first lines say which secret (where
 from, a fingerprint) and which database are used, never the secret or the database password.
 
 The attack of chance: `BETTER_AUTH_SECRET=<secret> # from 1password` in `.env` made the server sign with the
@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -78,44 +76,6 @@ def test_the_first_lines_say_which_secret_and_which_database(tmp_path: Path) -> 
     )
     assert f"  DATABASE_URL sqlite:///{(tmp_path / 'state' / 'todo.db').resolve()}\n" in said
     assert secret not in said
-
-
-def start(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "devtools.serve", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
-@pytest.mark.parametrize(
-    ("where", "line"),
-    [
-        (
-            "dotenv",
-            "error: {env_file}: BETTER_AUTH_SECRETS is not a setting of this API (did you mean BETTER_AUTH_SECRET?)",
-        ),
-        (
-            "environment",
-            "error: BETTER_AUTH_SECRETS is not a setting of this API (did you mean BETTER_AUTH_SECRET?)",
-        ),
-    ],
-)
-def test_a_typo_in_a_name_stops_the_start_with_one_line(where: str, line: str, tmp_path: Path) -> None:
-    """It used to be ignored without a word, and the generated development secret used instead."""
-    env_file = tmp_path / ".env"
-    env = clean_environment(tmp_path, env_file)
-    if where == "dotenv":
-        env_file.write_bytes(f"\ufeffBETTER_AUTH_SECRETS={SECRET}\r\n".encode())
-    else:
-        env["BETTER_AUTH_SECRETS"] = SECRET
-    result = start(env)
-    assert result.returncode == 2
-    assert result.stderr.splitlines() == [line.format(env_file=env_file) + "; it would be ignored"]
-    assert not (tmp_path / "state" / "dev-secret").exists()
 
 
 def test_make_dev_serves_and_watches_the_code(tmp_path: Path) -> None:

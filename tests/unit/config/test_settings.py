@@ -192,6 +192,11 @@ def _run_server(env_overrides: dict[str, str], tmp_path: Path) -> subprocess.Com
             {"USER_PATH_TASK_LIST": "bare"},
             "error: USER_PATH_TASK_LIST must be 'array' or 'object', got 'bare'",
         ),
+        # A typo used to be ignored without a word, and the generated development secret used instead.
+        (
+            {"BETTER_AUTH_SECRETS": "kT3vQ9mX2pL7wR4zB8nH6jF1cY5dG0sA"},
+            "error: BETTER_AUTH_SECRETS is not a setting of this API (did you mean BETTER_AUTH_SECRET?)",
+        ),
     ],
 )
 def test_server_start_refuses_bad_settings_with_one_line(
@@ -290,3 +295,16 @@ def test_a_password_holding_a_reserved_character_is_named_without_any_part_of_it
 def test_the_same_password_percent_encoded_is_taken(tmp_path: Path) -> None:
     url = "postgresql://alex:p%40ss%2Fw%25r%3Ad@ep-x-pooler.us-east-2.aws.neon.tech/neondb?sslmode=require"
     assert load_settings({"LOCAL_STATE_DIR": str(tmp_path), "DATABASE_URL": url}).database_url == url
+
+
+def test_a_typo_in_the_dotenv_file_stops_the_start_naming_the_file(tmp_path: Path) -> None:
+    """With a byte order mark and CRLF line ends, as an editor on Windows saves it."""
+    env_file = tmp_path / ".env"
+    env_file.write_bytes(b"\xef\xbb\xbfBETTER_AUTH_SECRETS=kT3vQ9mX2pL7wR4zB8nH6jF1cY5dG0sA\r\n")
+    result = _run_server({"ENV_FILE": str(env_file)}, tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"error: {env_file}: BETTER_AUTH_SECRETS is not a setting of this API (did you mean BETTER_AUTH_SECRET?); "
+        "it would be ignored"
+    ]
+    assert not (tmp_path / "dev-secret").exists()
