@@ -1,8 +1,7 @@
 """What a newcomer does, checked: a fresh clone, the README's `make run`, then its curl walk-throughs.
 
-    python -m devtools.newcomer                 # plain, guide and postgres, from a clone of the committed HEAD
+    python -m devtools.newcomer                 # every set-up, from a clone of the committed HEAD
     python -m devtools.newcomer --setup guide   # one of them
-    python -m devtools.newcomer --setup nextjs  # the Next.js example's two commands (not part of the default)
 
 Set-ups: ``plain`` (no settings at all), ``guide`` (``BETTER_AUTH_SECRET`` exported, as the original backend
 guide tells users to), ``postgres`` (a fresh PostgreSQL database in ``DATABASE_URL``, migrated first with
@@ -18,7 +17,8 @@ on a free ``PORT``, the example on a free ``EXAMPLE_PORT`` with ``NEXT_PUBLIC_AP
 block's ``localhost:3000`` following it). Once both answer, a user signs up through the example's Better Auth,
 takes the token the example's page would take (``/api/auth/token``) and lists their tasks on the API's spec path:
 200. Neither server may print a traceback, and the clone stays clean (node_modules, the build, the generated
-types and Better Auth's SQLite file are git-ignored).
+types and Better Auth's SQLite file are git-ignored). The clone's `npm ci` uses this machine's npm cache and
+better-sqlite3's addon compiled before on it (scripts/ensure-nextjs-example), as any clone here would.
 """
 
 from __future__ import annotations
@@ -55,8 +55,8 @@ EXAMPLE_SETTINGS = (
     "TOKEN_MODE",
     "OPENAPI_DOCUMENT",
 )
-# Without --setup; ``nextjs`` runs when asked for (it needs Node.js 20.9+, and about 4.5 minutes here).
-DEFAULT_SETUPS = ("plain", "guide", "postgres")
+# Without --setup, all of them (``nextjs`` needs Node.js 20.9+).
+DEFAULT_SETUPS = ("plain", "guide", "postgres", "nextjs")
 _STATUS = re.compile(r"#.*?\b([1-5][0-9]{2})\b")
 
 
