@@ -1,8 +1,7 @@
 """What a newcomer does, checked: a fresh clone, the README's `make run`, then its curl walk-throughs.
 
-    python -m devtools.newcomer                 # plain, guide and postgres, from a clone of the committed HEAD
+    python -m devtools.newcomer                 # every set-up, from a clone of the committed HEAD
     python -m devtools.newcomer --setup guide   # one of them
-    python -m devtools.newcomer --setup nextjs  # the Next.js example's two commands (not part of the default)
 
 Set-ups: ``plain`` (no settings at all), ``guide`` (``BETTER_AUTH_SECRET`` exported, as the original backend
 guide tells users to), ``postgres`` (a fresh PostgreSQL database in ``DATABASE_URL``, migrated first with
@@ -10,15 +9,17 @@ guide tells users to), ``postgres`` (a fresh PostgreSQL database in ``DATABASE_U
 README writes it (only ``PORT`` is set, to a free port, and each block's ``API=`` line follows it), wait for it
 to answer, run each README block marked ``<!-- newcomer-check: NAME -->`` (the walk-through, then connecting a
 frontend; not the ``nextjs`` one) in bash, twice in a row (the README says they can be run again as they are),
-and compare the status of every curl with the one the README writes in that command's comment. The server's output must hold no traceback and no database password, and the clone must stay clean (what the
-walk-through writes is git-ignored). If the README and this check disagree, the check fails.
+and compare the status of every curl with the one the README writes in that command's comment. The server's
+output must hold no traceback and no database password, and the clone must stay clean (what the walk-through
+writes is git-ignored). If the README and this check disagree, the check fails.
 
 ``nextjs``: the README's two commands after its nextjs mark, each in its own process as in two terminals (the API
 on a free ``PORT``, the example on a free ``EXAMPLE_PORT`` with ``NEXT_PUBLIC_API_URL`` naming the API, and the
 block's ``localhost:3000`` following it). Once both answer, a user signs up through the example's Better Auth,
 takes the token the example's page would take (``/api/auth/token``) and lists their tasks on the API's spec path:
 200. Neither server may print a traceback, and the clone stays clean (node_modules, the build, the generated
-types and Better Auth's SQLite file are git-ignored).
+types and Better Auth's SQLite file are git-ignored). The clone's `npm ci` uses this machine's npm cache and
+better-sqlite3's addon compiled before on it (scripts/ensure-nextjs-example), as any clone here would.
 """
 
 from __future__ import annotations
@@ -59,8 +60,8 @@ EXAMPLE_SETTINGS = (
     "TOKEN_MODE",
     "OPENAPI_DOCUMENT",
 )
-# Without --setup; ``nextjs`` runs when asked for (it needs Node.js 20.9+, and about 4.5 minutes here).
-DEFAULT_SETUPS = ("plain", "guide", "postgres")
+# Without --setup, all of them (``nextjs`` needs Node.js 20.9+).
+DEFAULT_SETUPS = ("plain", "guide", "postgres", "nextjs")
 # The checked blocks run this many times in a row against one server: a second run meets the first one's data.
 WALKS = 2
 _STATUS = re.compile(r"#.*?\b([1-5][0-9]{2})\b")

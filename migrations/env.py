@@ -28,6 +28,11 @@ def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str |
 
 
 def _run(connection: Connection) -> None:
+    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+        # pysqlite opens a transaction only before DML, so each DDL statement would commit on its own and a
+        # run stopped half-way (a downgrade that refuses) would leave the schema half-changed. An explicit
+        # BEGIN makes the run one transaction, as it is on PostgreSQL; the caller's commit or rollback ends it.
+        connection.exec_driver_sql("BEGIN")
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

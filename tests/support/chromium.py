@@ -51,8 +51,11 @@ def _trusting_home(home: Path, ca_cert: Path | None) -> None:
 
 
 @contextmanager
-def headless_chromium(workdir: Path, *, trust: Path | None = None) -> Iterator[WebDriver]:
-    """A new Chromium (profile, home and ChromeDriver log under ``workdir``) that trusts ``trust``'s CA."""
+def headless_chromium(
+    workdir: Path, *, trust: Path | None = None, network_log: bool = False
+) -> Iterator[WebDriver]:
+    """A new Chromium (profile, home and ChromeDriver log under ``workdir``) that trusts ``trust``'s CA; with
+    ``network_log``, its DevTools network events are readable too (``driver.get_log("performance")``)."""
     home = workdir / "home"
     _trusting_home(home, trust)
     options = webdriver.ChromeOptions()
@@ -60,7 +63,8 @@ def headless_chromium(workdir: Path, *, trust: Path | None = None) -> Iterator[W
     for flag in (*FLAGS, f"--user-data-dir={workdir / 'profile'}"):
         options.add_argument(flag)
     # The console is readable (driver.get_log("browser")): a refused resource or CSP violation shows there.
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    logs = {"browser": "ALL", "performance": "ALL"} if network_log else {"browser": "ALL"}
+    options.set_capability("goog:loggingPrefs", logs)
     # With the driver's path given, Selenium Manager (which would look for downloads) is never run.
     service = Service(
         str(shutil.which("chromedriver")),

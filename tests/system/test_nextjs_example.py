@@ -12,8 +12,11 @@ name ``http://$TODO_EXAMPLE_FRONTEND_HOST:$TODO_EXAMPLE_FRONTEND_PORT`` (host ``
 FRONTEND_URL and BETTER_AUTH_URL and share ``$TODO_EXAMPLE_SECRET`` as its BETTER_AUTH_SECRET. Lambda containers
 reach this machine's ``localhost`` under another name (the Docker bridge's 172.17.0.1): there the host is that
 address, which the example then listens on, so that the browser, the tokens' ``iss`` and the API's JWKS fetch
-all name one origin. Without Chromium or Node.js these tests skip; in CI (CI=true)
-they fail instead."""
+all name one origin (the API must be served there too: Chromium refuses a page on a non-loopback http origin
+calls to a loopback address). tests/system/test_sam_local.py runs it so.
+
+Without Chromium or Node.js these tests skip; in CI (CI=true, or TODO_REQUIRE_POSTGRES=1 as .ci/run sets for its
+tests) they fail instead."""
 
 from __future__ import annotations
 
@@ -49,7 +52,10 @@ from tests.support import chromium
 pytestmark = pytest.mark.browser
 
 EXAMPLE = ROOT / "examples" / "nextjs"
-REQUIRED = os.environ.get("CI") == "true" or os.environ.get("TODO_REQUIRE_BROWSER") == "1"
+REQUIRED = any(
+    os.environ.get(name) == value
+    for name, value in (("CI", "true"), ("TODO_REQUIRE_POSTGRES", "1"), ("TODO_REQUIRE_BROWSER", "1"))
+)
 STEP_SECONDS = 30.0
 PASSWORD = "violet-kettle-42"
 
@@ -179,6 +185,16 @@ def artifacts() -> Path:
     return Path(os.environ.get("TODO_ARTIFACTS_DIR") or ROOT / ".artifacts") / "nextjs"
 
 
+@dataclass
+class Request:
+    """A request the page sent (from Chromium's network events), and its answer's status once there is one."""
+
+    method: str
+    url: str
+    token: str | None  # its bearer token
+    status: int | None = None
+
+
 class Flow:
     """The steps a person takes, each waited for, screenshotted, and explained when it fails."""
 
@@ -187,6 +203,7 @@ class Flow:
         self.step_number = 0
         self.step_name = ""
         self.step_shots = 0
+        self.sent: dict[str, Request] = {}  # by DevTools' request id, in the order sent
         shots.mkdir(parents=True, exist_ok=True)
         for old in shots.glob("*.png"):
             old.unlink()
@@ -279,9 +296,46 @@ class Flow:
             self.fail(f"no {text!r} button in {row.text!r}")
         return found[0]
 
+    def requests(self) -> list[Request]:
+        """Every request the page has sent so far (preflights aside), with the statuses answered."""
+        for entry in self.driver.get_log("performance"):
+            event = json.loads(entry["message"])["message"]
+            params = event.get("params", {})
+            if (
+                event.get("method") == "Network.requestWillBeSent"
+                and params["request"]["method"] != "OPTIONS"
+            ):
+                headers = {name.lower(): value for name, value in params["request"]["headers"].items()}
+                bearer = headers.get("authorization", "")
+                token = bearer.removeprefix("Bearer ") if bearer.startswith("Bearer ") else None
+                self.sent[params["requestId"]] = Request(
+                    params["request"]["method"], params["request"]["url"], token
+                )
+            elif event.get("method") == "Network.responseReceived" and params["requestId"] in self.sent:
+                self.sent[params["requestId"]].status = params["response"]["status"]
+        return list(self.sent.values())
+
+    def page_session(self, requests: list[Request]) -> tuple[int, set[str], int]:
+        """Of ``requests``: how many went to the API, the tokens they carried, and how many tokens the page
+        asked its server for (the HS256 route, or Better Auth's /api/auth/token)."""
+        to_api = [request for request in requests if request.url.startswith(f"{self.api.base}/api/")]
+        mint = f"{self.frontend.origin}{self._token_path()}"
+        mints = sum(request.url == mint for request in requests)
+        return len(to_api), {request.token for request in to_api if request.token}, mints
+
+    def one_token(self, requests: list[Request], when: str) -> tuple[int, str]:
+        """The page's one token for ``requests`` (a page session), reused, not asked for again."""
+        calls, tokens, mints = self.page_session(requests)
+        if len(tokens) != 1 or mints != 1:
+            self.fail(f"{when}: {calls} API calls carried {len(tokens)} tokens; the page asked for {mints}")
+        return calls, next(iter(tokens))
+
+    def _token_path(self) -> str:
+        return "/api/token" if self.frontend.mode == "hs256" else "/api/auth/token"
+
     def token(self) -> str | None:
         """A token for the API, fetched as the page fetches it (the session's cookie goes along)."""
-        path = "/api/token" if self.frontend.mode == "hs256" else "/api/auth/token"
+        path = self._token_path()
         answer: dict[str, Any] = self.driver.execute_async_script(
             "const done = arguments[arguments.length - 1];"
             f"fetch({json.dumps(path)}, {{cache: 'no-store'}})"
@@ -311,21 +365,21 @@ def test_the_example_frontend_runs_the_whole_flow(
     with ExitStack() as stack:
         database_url = stack.enter_context(better_auth_database(database, tmp_path))
         frontend = stack.enter_context(next_start(built, api, mode, database_url, tmp_path))
-        driver = stack.enter_context(chromium.headless_chromium(tmp_path / "chromium"))
+        driver = stack.enter_context(chromium.headless_chromium(tmp_path / "chromium", network_log=True))
         driver.set_script_timeout(STEP_SECONDS)
         flow = Flow(driver, frontend, api, artifacts / mode)
-        last_token = _run(flow, f"{mode}-{time.time_ns()}@example.com")
+        outcome = _run(flow, f"{mode}-{time.time_ns()}@example.com")
     with capsys.disabled():
         on = database_url.split(":", 1)[0].replace("file", "SQLite").replace("postgresql", "PostgreSQL")
         took = time.monotonic() - started
         print(
             f"\n  example, {mode} mode, Better Auth on {on}: {flow.step_number} steps in {took:.0f} s; {flow.shots}"
         )
-        print(f"  the page's last token ({last_token}) after sign-out")
+        print(f"  {outcome}")
 
 
 def _run(flow: Flow, email: str) -> str:
-    """The flow; what the API answers the page's last token after sign-out."""
+    """The flow; what it saw of the page's tokens."""
     driver, origin = flow.driver, flow.frontend.origin
 
     flow.step("sign up")
@@ -378,17 +432,25 @@ def _run(flow: Flow, email: str) -> str:
     flow.wait("only 'Buy milk' left", flow.listed({"Buy milk"}))
 
     flow.step("reload")
+    first_session = flow.requests()
+    first_calls, _ = flow.one_token(first_session, "before the reload")
     driver.refresh()
     flow.wait("'Buy milk' still there, completed", flow.listed({"Buy milk"}))
     if not flow.completed("Buy milk"):
         flow.fail("'Buy milk' is no longer completed after the reload")
 
     flow.step("sign out")
-    last_token = flow.token()
-    if last_token is None:
-        flow.fail("no token for the API while signed in")
+    second_session = flow.requests()[len(first_session) :]
+    last_calls, last_token = flow.one_token(second_session, "after the reload")
+    signing_out = len(first_session) + len(second_session)
     driver.find_element(By.XPATH, "//button[text()='Sign out']").click()
     flow.wait("the sign-in page", lambda: driver.current_url.endswith("/sign-in"))
+    logout = f"{flow.api.base}/api/auth/logout"
+    logouts = [
+        (r.method, r.token == last_token, r.status) for r in flow.requests()[signing_out:] if r.url == logout
+    ]
+    if logouts != [("POST", True, 200)]:
+        flow.fail(f"the page's logout calls (method, with its token, status): {logouts}")
 
     flow.step("401 afterwards")
     if flow.token() is not None:
@@ -400,8 +462,13 @@ def _run(flow: Flow, email: str) -> str:
         flow.fail(
             f"the API answered {without.status_code} to the signed-out page's request (no token to send)"
         )
-    # The last token the page had: the API cannot know that Better Auth ended the session (the token is
-    # self-contained, like any JWT), so it is refused only once it expires.
+    # The page's own token, which the API's logout revoked (Better Auth's sign-out alone could not reach it).
     with_last = httpx.get(tasks, headers={"Origin": origin, "Authorization": f"Bearer {last_token}"})
+    revoked = {"detail": "This token was revoked (logged out): log in again", "code": "invalid_token"}
+    if (with_last.status_code, with_last.json()) != (401, revoked):
+        flow.fail(f"the page's last token after sign-out: {with_last.status_code} {with_last.text}")
     claims = _claims(last_token)
-    return f"{claims['exp'] - claims['iat']} s lifetime: {with_last.status_code}"
+    return (
+        f"{first_calls} and {last_calls} API calls on one token per page session ({claims['exp'] - claims['iat']}"
+        f" s lifetime); logout 200; that token afterwards: 401 {with_last.json()['detail']!r}"
+    )

@@ -6,6 +6,7 @@ It runs the README's "Lambda locally, with Docker" section command for command (
 needs no Docker checks the README against it), with a fresh database and a PgBouncer of its own:
 - every events/ file through ``sam local invoke``, with the status of events/expectations.json;
 - the black-box walk-through through ``sam local start-api``, and CORS as ``sam local`` answers it;
+- the Next.js example's Chromium flow (``jwt`` mode) through a start-api of its own;
 - the functions on a read-only code directory without their settings: a one-line configuration error.
 
 Needs Docker: run by scripts/sam-local (TODO_SAM_LOCAL=1; CI runs it), deselected otherwise.
@@ -20,8 +21,10 @@ import shlex
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +34,7 @@ import pytest
 
 from devtools import postgres, template
 from devtools.event_sequence import EventOutcome, EventStep, replay_events
+from devtools.net import free_port
 from devtools.paths import ROOT
 from tests.support.walkthrough import FRONTEND, walk_through
 
@@ -294,16 +298,14 @@ def _free(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) != 0
 
 
-@pytest.fixture(scope="module")
-def api(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``sam local start-api`` (the section's last command) until it answers."""
-    assert _free(PORT), f"port {PORT} (samconfig.toml's start-api port) is taken"
-    log_path = tmp_path_factory.mktemp("start-api") / "sam.log"
-    words = command("start_api", image=stack.image)
+@contextmanager
+def running_start_api(words: list[str], base: str, log_path: Path) -> Iterator[str]:
+    """``sam local start-api`` (``words``) until ``base`` answers; stopped as Ctrl-C stops it, and the Lambda
+    containers it started must then be gone."""
+    before = set(_lambda_containers())  # another start-api's (a test's, still warm) are not this one's
     started = time.monotonic()
     with log_path.open("w") as log:
         process = subprocess.Popen(words, cwd=ROOT, env=ENVIRONMENT, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{PORT}"
     try:
         deadline = time.monotonic() + 180
         while True:
@@ -327,7 +329,7 @@ def api(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         # SAM removes its containers as it exits, and Docker may still list one whose removal is under way:
         # wait for them to go (a container still there after 30 s was left behind).
         gone_by = time.monotonic() + 30
-        while (left := _lambda_containers()) and time.monotonic() < gone_by:
+        while (left := [c for c in _lambda_containers() if c not in before]) and time.monotonic() < gone_by:
             time.sleep(0.5)
         states = ""
         if left:
@@ -348,6 +350,17 @@ def api(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         assert left == [], (
             f"sam local start-api left containers behind: {left}\n{states}\n{log_path.read_text()[-3000:]}"
         )
+
+
+@pytest.fixture(scope="module")
+def api(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``sam local start-api`` (the section's last command) until it answers."""
+    assert _free(PORT), f"port {PORT} (samconfig.toml's start-api port) is taken"
+    log_path = tmp_path_factory.mktemp("start-api") / "sam.log"
+    with running_start_api(
+        command("start_api", image=stack.image), f"http://127.0.0.1:{PORT}", log_path
+    ) as base:
+        yield base
 
 
 @needs_docker
@@ -403,4 +416,48 @@ def test_cors_as_sam_local_answers_it(api: str) -> None:
     print(
         f"ok   GET /health from {FRONTEND}: the preflight's headers, no Expose-Headers; others: none",
         flush=True,
+    )
+
+
+@needs_docker
+def test_the_nextjs_example_through_sam_local_start_api(stack: Stack, tmp_path: Path) -> None:
+    """examples/nextjs in the ``jwt`` mode, its whole Chromium flow (tests/system/test_nextjs_example.py, run
+    with its TODO_EXAMPLE_* settings), through a start-api of its own: the example's origin in FrontendOrigins
+    (SAM's CORS) and BetterAuthUrl (the functions fetch its JWKS), and ``ENVIRONMENT=local``, because a
+    BETTER_AUTH_URL over plain http is for local development only. The example and start-api both listen on the
+    Docker bridge's gateway: the containers reach the example there, the tokens' ``iss`` names it, and Chromium
+    lets a page on a non-loopback http origin call an API only in the same address space (a loopback API is
+    refused: Private Network Access). SAM's CORS exposes no headers, so the page shows no X-Total-Count there;
+    the flow does not need it."""
+    print("-- sam local start-api: the Next.js example (jwt mode) in Chromium", flush=True)
+    api_port, frontend_port = free_port(), free_port()
+    origin = f"http://{stack.gateway}:{frontend_port}"
+    settings = json.loads(ENV_FILE.read_text())["Parameters"]
+    env_file = tmp_path / "env.json"
+    env_file.write_text(json.dumps({"Parameters": {**settings, "ENVIRONMENT": "local"}}))
+    words = [
+        *command("start_api", image=stack.image),
+        *("--host", stack.gateway, "--port", str(api_port), "--env-vars", str(env_file)),
+        *("--parameter-overrides", f"Architecture=x86_64 FrontendOrigins={origin} BetterAuthUrl={origin}"),
+    ]
+    log_path = tmp_path / "sam.log"
+    with running_start_api(words, f"http://{stack.gateway}:{api_port}", log_path) as base:
+        flow = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-s", "tests/system/test_nextjs_example.py", "-k", "jwt"],
+            cwd=ROOT,
+            env={
+                **os.environ,
+                "TODO_EXAMPLE_API_URL": base,
+                "TODO_EXAMPLE_SECRET": settings["BETTER_AUTH_SECRET"],
+                "TODO_EXAMPLE_FRONTEND_HOST": stack.gateway,
+                "TODO_EXAMPLE_FRONTEND_PORT": str(frontend_port),
+                "TODO_ARTIFACTS_DIR": str(ROOT / ".artifacts" / "sam-local"),
+                "TODO_REQUIRE_BROWSER": "1",
+            },
+            check=False,
+            timeout=1800,
+        )
+    assert flow.returncode == 0, (
+        f"the example's flow through sam local start-api failed (its output is above); SAM's log ends with:\n"
+        f"{log_path.read_text()[-4000:]}"
     )

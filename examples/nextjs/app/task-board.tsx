@@ -2,8 +2,7 @@
 
 import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useMemo, useState, type FormEvent } from "react";
-import { apiClient, problem, type Task, type TaskStatus } from "@/lib/api";
-import { authClient } from "@/lib/auth-client";
+import { ApiToken, apiClient, problem, signOutAndRevoke, type Task, type TaskStatus } from "@/lib/api";
 import type { TokenMode } from "@/lib/token-mode";
 
 type Props = { apiUrl: string; tokenMode: TokenMode; user: { id: string; name: string; email: string } };
@@ -15,7 +14,9 @@ function tagList(text: string): string[] {
 
 export function TaskBoard({ apiUrl, tokenMode, user }: Props) {
   const router = useRouter();
-  const api = useMemo(() => apiClient(apiUrl, tokenMode), [apiUrl, tokenMode]);
+  // One token for this page (fetched on its first call, renewed before it expires), revoked at sign-out.
+  const [token] = useState(() => new ApiToken(tokenMode));
+  const api = useMemo(() => apiClient(apiUrl, token), [apiUrl, token]);
   // The spec's path style: the user's own id (Better Auth's) in every task route.
   const userPath = { user_id: user.id };
   const [tasks, setTasks] = useState<Task[]>([]);
@@ -101,7 +102,7 @@ export function TaskBoard({ apiUrl, tokenMode, user }: Props) {
   }
 
   async function signOut() {
-    await authClient.signOut();
+    await signOutAndRevoke(api, token);
     router.push("/sign-in");
     router.refresh();
   }

@@ -365,7 +365,7 @@ def test_a_new_password_equal_to_the_current_one_is_400(api: httpx.Client) -> No
             )
             assert response.status_code == 400, response.text
             assert response.json() == {
-                "detail": "The request is not valid.",
+                "detail": "new_password: the new password must be different from the current one.",
                 "code": "validation_error",
                 "errors": [
                     {

@@ -240,3 +240,31 @@ def test_a_flood_of_made_up_kids_never_makes_a_newly_published_keys_token_a_401(
         time.sleep(better_auth.UNKNOWN_KID_REFILL_SECONDS)
     assert 401 not in statuses
     assert statuses[-1] == 200, statuses
+
+
+@pytest.mark.parametrize("kind", ["hs256", "better_auth"])
+def test_logout_with_a_frontends_token_revokes_that_token_and_no_other(
+    api: httpx.Client, jwks: JwksServer, key: SigningKey, kind: str
+) -> None:
+    """A frontend's sign-out (examples/nextjs): the token its page holds, which names no session here (no
+    ``sid``, no ``jti``), sent to logout; then that token is refused on the task routes, saying why, while a
+    copy minted earlier for the same user stays valid until its ``exp``."""
+    sub = frontend_id()
+
+    def mint(name: str) -> str:
+        if kind == "hs256":
+            return frontend_token(15 * 60, sub=sub, email=unique_email("signout"), name=name)
+        return key.sign(better_auth_claims(jwks.origin, sub=sub, name=name))
+
+    copied, held = bearer(mint("copied earlier")), bearer(mint("held by the page"))
+    tasks = f"/api/{sub}/tasks"
+    assert api.post(tasks, json={"title": "Buy milk"}, headers=held).status_code == 201
+    logged_out = api.post("/api/auth/logout", headers=held)
+    assert (logged_out.status_code, logged_out.json()) == (200, {"message": "Logged out successfully"})
+    refused = api.get(tasks, headers=held)
+    assert refused.status_code == 401
+    assert refused.json() == {
+        "detail": "This token was revoked (logged out): log in again",
+        "code": "invalid_token",
+    }
+    assert titles(api.get(tasks, headers=copied)) == ["Buy milk"]

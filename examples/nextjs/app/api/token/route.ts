@@ -1,4 +1,6 @@
 // TOKEN_MODE=hs256: the signed-in user's token for the API, signed here with the shared BETTER_AUTH_SECRET.
+// 15 minutes, as the jwt plugin's: the page keeps it in memory and asks again shortly before it expires, and a
+// copy of it that sign-out cannot revoke is good for that long only (the API accepts up to 7 days).
 import { SignJWT } from "jose";
 import { auth } from "@/lib/auth";
 import { tokenMode } from "@/lib/token-mode";
@@ -15,7 +17,7 @@ export async function GET(request: Request) {
   const token = await new SignJWT({ sub: id, email, name })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setIssuedAt()
-    .setExpirationTime("7d")
+    .setExpirationTime("15m")
     .sign(new TextEncoder().encode(process.env.BETTER_AUTH_SECRET));
   return Response.json({ token }, { headers: { "Cache-Control": "no-store" } });
 }
