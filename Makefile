@@ -3,10 +3,11 @@
 PYTHON := .venv/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: venv-run help run example test test-fast lint format typecheck check migrate openapi reliability bench venv clean
+.PHONY: venv-run help run dev example test test-fast lint format typecheck check migrate openapi reliability bench venv clean
 
 help:
 	@echo "make run        serve the whole API on http://localhost:$${PORT:-8000} (SQLite; docs at /docs)"
+	@echo "make dev        the same, restarted whenever a file of the code changes (uvicorn --reload)"
 	@echo "make example    the Next.js example (examples/nextjs) on http://localhost:$${EXAMPLE_PORT:-3000}, against make run's API"
 	@echo "make test       run the tests (SQLite, PostgreSQL, PgBouncer; in-process and through the Lambda handlers)"
 	@echo "make test-fast  the inner loop: unit and API tests on SQLite, in-process (about a minute)"
@@ -24,6 +25,9 @@ venv-run:
 
 run: venv-run
 	@$(PYTHON) -m devtools.serve
+
+dev: venv-run
+	@$(PYTHON) -m devtools.serve --reload
 
 example:
 	@scripts/run-nextjs-example

@@ -33,6 +33,7 @@ import math
 import os
 import platform
 import re
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -68,7 +69,7 @@ from todo_shared.config.settings import load_settings
 
 BENCH_DIR = ROOT / "bench"
 WORKER = BENCH_DIR / "coldstart_worker.py"
-SECRET = "bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105 (a throwaway key)
+SECRET = secrets.token_urlsafe(48)  # a throwaway key, random: production refuses guessable ones
 PASSWORD = "bench-password-0123"  # noqa: S105 (the seeded user's throwaway password)
 SEEDED_TASKS = 20
 ACCOUNT = "123456789012"  # moto's default account
@@ -214,7 +215,7 @@ def start_moto(database_urls: dict[str, str]) -> tuple[Any, dict[str, dict[str, 
             "DATABASE_URL_REF": arn,
             "BETTER_AUTH_SECRET_REF": f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/bench/auth-secret",
             # The baselines read the parameter by name.
-            "BETTER_AUTH_SECRET_PATH": "/bench/auth-secret",
+            "BASELINE_SECRET_PARAMETER": "/bench/auth-secret",
         }
         for name, arn in arns.items()
     }

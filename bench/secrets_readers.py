@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -29,7 +30,7 @@ from devtools.secrets_extension_standin import extension_standin
 ROOT = Path(__file__).resolve().parents[1]
 REGION = "us-east-1"
 TOKEN = "bench-session-token"  # noqa: S105 (the stand-in's throwaway token)
-SECRET = "bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105 (a throwaway key)
+SECRET = secrets.token_urlsafe(48)  # a throwaway key, random: production refuses guessable ones
 DATABASE_URL = "postgresql://bench:bench@127.0.0.1:6432/bench"
 WORKER = """
 import json, sys, time

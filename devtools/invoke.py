@@ -19,9 +19,11 @@ import sys
 from pathlib import Path
 
 from devtools import template
+from devtools.env_file import load_env_file
 from devtools.functions import load_function
 from devtools.lambda_kit.context import FakeLambdaContext
 from devtools.paths import EVENTS_DIR
+from todo_shared.config.settings import SettingsError
 from todo_shared.observability import logger
 
 PLACEHOLDERS = json.loads((EVENTS_DIR / "expectations.json").read_text())
@@ -50,6 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     folder = function_folder(args.function)
+    try:
+        load_env_file()  # as `make run` reads it
+    except SettingsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     raw = args.event.read_text(encoding="utf-8")
     if args.token:
         raw = raw.replace(PLACEHOLDERS["placeholder_token"], args.token)

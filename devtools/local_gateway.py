@@ -37,6 +37,7 @@ from pathlib import Path
 import httpx
 
 from devtools import template
+from devtools.cors import CorsPolicy
 from devtools.lambda_kit.transport import SOURCE_ADDRESS_HEADER, LambdaTransport
 from devtools.net import browser_base
 from devtools.request_body import (
@@ -64,37 +65,6 @@ _GATEWAY_PHRASES = {
 }  # API Gateway's word (Python's is now "Content Too Large")
 _DRAIN_SECONDS = 2.0  # after an error answer, how long what the client still sends is read and dropped
 _DRAIN_BYTES = 1024 * 1024
-
-
-class CorsPolicy:
-    """API Gateway's CORS behaviour for an HTTP API with a CorsConfiguration."""
-
-    def __init__(self, config: template.Cors, origins: tuple[str, ...]) -> None:
-        self.config = config
-        self.origins = frozenset(origins)
-
-    def allows(self, origin: str | None) -> bool:
-        return origin is not None and origin in self.origins
-
-    def preflight_headers(self, origin: str) -> list[tuple[str, str]]:
-        return [
-            ("access-control-allow-origin", origin),
-            ("access-control-allow-methods", ",".join(self.config.allow_methods)),
-            (
-                "access-control-allow-headers",
-                ",".join(header.lower() for header in self.config.allow_headers),
-            ),
-            ("access-control-max-age", str(self.config.max_age)),
-            *self._credentials(),
-        ]
-
-    def response_headers(self, origin: str) -> list[tuple[str, str]]:
-        exposed = ",".join(header.lower() for header in self.config.expose_headers)
-        expose = [("access-control-expose-headers", exposed)] if exposed else []
-        return [("access-control-allow-origin", origin), *self._credentials(), *expose]
-
-    def _credentials(self) -> list[tuple[str, str]]:
-        return [("access-control-allow-credentials", "true")] if self.config.allow_credentials else []
 
 
 def make_request_handler(
@@ -209,8 +179,7 @@ def make_request_handler(
             origin = self.headers.get("origin")
             if self.command == "OPTIONS" and self.headers.get("access-control-request-method"):
                 # Preflight is API Gateway's business: the functions never see it.
-                headers = cors.preflight_headers(origin) if origin and cors.allows(origin) else []
-                self._send(204, headers, b"")
+                self._send(204, cors.preflight_headers(origin), b"")
                 return
             url = self._url()
             body = None if url is None else self._read_body()
@@ -370,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     cookie_base = browser_base(scheme, run.host, run.port)
     if cookie_base:
         print(f"  {cookie_base} (use this origin for cookie logins from a browser page)", file=sys.stderr)
+    for line in run.banner():
+        print(line, file=sys.stderr)
     if options.trust_test_source_address:
         print(
             f"  for tests: the {SOURCE_ADDRESS_HEADER} header sets a request's source address",

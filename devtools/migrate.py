@@ -4,7 +4,8 @@
     python -m devtools.migrate --database-url URL  # e.g. Neon's *direct* (non-pooler) URL
 
 Prints one line, on success as on failure, and never the URL's password: exit 2 for an unusable URL or
-setting, 1 when the database refuses or the migration fails.
+setting, 1 when the database refuses or the migration fails (a database at a revision this code does not know
+is ahead of it: migrating would fail, so it is not tried). A local `.env` is read as by `make run`.
 """
 
 from __future__ import annotations
@@ -15,13 +16,17 @@ import sys
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.exc import DBAPIError
 
+from devtools.env_file import load_env_file
 from devtools.paths import MIGRATIONS_DIR, ROOT
-from devtools.startup import database_problem
-from todo_shared.config.database_url import DatabaseUrlError, parse_database_url
+from todo_shared.config.database_url import DatabaseUrlError, parse_database_url, redacted
+from todo_shared.config.settings import SettingsError, get_settings
 from todo_shared.db.engine import build_engine
+from todo_shared.db.failures import database_failure
+from todo_shared.db.schema import SCHEMA_REVISION, SCHEMA_REVISIONS
+from todo_shared.errors import DatabaseAheadOfCode, DatabaseNotReady
 
 
 def alembic_config() -> Config:
@@ -30,24 +35,28 @@ def alembic_config() -> Config:
     return config
 
 
+def database_problem(error: BaseException) -> str | None:
+    """One line for a database that cannot serve (never the password), or None for anything else."""
+    failure = error if isinstance(error, DatabaseNotReady) else database_failure(error)
+    return None if failure is None else failure.line
+
+
 def migrate(database_url: str, revision: str = "head") -> None:
-    """Upgrade ``database_url`` to ``revision`` in one transaction."""
+    """Upgrade ``database_url`` to ``revision`` in one transaction; ``DatabaseAheadOfCode`` when the database
+    is at a revision this code does not know."""
     engine = build_engine(database_url, keep_connections=False)
     try:
         with engine.begin() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+            if current is not None and current not in SCHEMA_REVISIONS:
+                raise DatabaseAheadOfCode(
+                    f"the schema is at revision {current}, this code's migrations end at {SCHEMA_REVISION}"
+                )
             config = alembic_config()
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
     finally:
         engine.dispose()
-
-
-def shown(database_url: str) -> str:
-    """The URL with its password masked, for messages."""
-    try:
-        return make_url(database_url).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):
-        return "<DATABASE_URL>"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,11 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--revision", default="head")
     args = parser.parse_args(argv)
-    from todo_shared.config.settings import SettingsError, get_settings
-
-    url = args.database_url or os.environ.get("DATABASE_URL", "").strip()
+    url = args.database_url or ""
     try:
-        url = url or get_settings().database_url
+        load_env_file()
+        url = url or os.environ.get("DATABASE_URL", "").strip() or get_settings().database_url
         parse_database_url(url)
         migrate(url, args.revision)
     except (SettingsError, DatabaseUrlError) as error:
@@ -72,17 +80,17 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    except DBAPIError as error:
+    except (DBAPIError, DatabaseNotReady) as error:
         problem = database_problem(error)
-        print(f"error: cannot migrate {shown(url)}: {problem or first_line(error)}", file=sys.stderr)
+        print(f"error: cannot migrate {redacted(url)}: {problem or first_line(error)}", file=sys.stderr)
         return 1
     except Exception as error:  # one line, as for every other failure (a traceback helps nobody here)
         print(
-            f"error: cannot migrate {shown(url)}: {type(error).__name__}: {first_line(error)}",
+            f"error: cannot migrate {redacted(url)}: {type(error).__name__}: {first_line(error)}",
             file=sys.stderr,
         )
         return 1
-    print(f"migrated {shown(url)} to {args.revision}", file=sys.stderr)
+    print(f"migrated {redacted(url)} to {args.revision}", file=sys.stderr)
     return 0
 
 

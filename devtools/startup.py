@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import os
+import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
+from devtools.env_file import EnvFile, load_env_file
+from devtools.migrate import database_problem, migrate
+from todo_shared.config.database_url import redacted
 from todo_shared.config.settings import Settings, SettingsError, get_settings
 from todo_shared.db.engine import build_engine
-from todo_shared.db.failures import database_failure
 from todo_shared.db.schema import require_current_schema
 from todo_shared.errors import DatabaseNotReady
 
@@ -24,14 +26,26 @@ class LocalRun:
     settings: Settings
     host: str
     port: int
+    env_file: EnvFile | None = None
 
-
-def database_problem(error: BaseException) -> str | None:
-    """One line for a database that cannot serve (never the password), or None for anything else."""
-    failure = error if isinstance(error, DatabaseNotReady) else database_failure(error)
-    if failure is None:
-        return None
-    return f"{failure.summary}" + (f" ({failure.cause})" if failure.cause else "")
+    def banner(self) -> list[str]:
+        """Which secret and which database this run uses: where the secret came from and a short fingerprint
+        of it (the first 8 hex digits of its SHA-256: compare it with the frontend's, never the secret), the
+        database's URL without its password."""
+        settings = self.settings
+        if settings.key_source == "generated file":
+            source = f"generated into {settings.local_state_dir}/dev-secret"
+        elif settings.key_source == "secret store":
+            source = "read from BETTER_AUTH_SECRET_REF"
+        elif self.env_file is not None and "BETTER_AUTH_SECRET" in self.env_file.names:
+            source = f"from {self.env_file.path}"
+        else:
+            source = "from the environment"
+        fingerprint = hashlib.sha256(settings.better_auth_secret.encode("utf-8")).hexdigest()[:8]
+        return [
+            f"  BETTER_AUTH_SECRET {source} (fingerprint {fingerprint})",
+            f"  DATABASE_URL {redacted(settings.database_url)}",
+        ]
 
 
 def check_database(database_url: str) -> None:
@@ -50,19 +64,13 @@ def check_database(database_url: str) -> None:
 
 
 def prepare_local_run(default_port: int) -> LocalRun:
-    """Resolve settings, HOST and PORT; migrate a SQLite database (local runs own theirs), and check any other
-    is reachable and migrated (it belongs to someone else: `make migrate` is theirs to run)."""
-    from devtools.migrate import migrate
-
+    """Read the dotenv file and the settings; migrate a SQLite database (local runs own theirs), and check any
+    other is reachable and migrated (it belongs to someone else: `make migrate` is theirs to run)."""
     try:
+        env_file = load_env_file()
         settings = get_settings()
     except SettingsError as error:
         raise StartupError(str(error)) from None
-    raw_port = os.environ.get("PORT", str(default_port))
-    try:
-        port = int(raw_port)
-    except ValueError:
-        raise StartupError(f"PORT must be a number, got {raw_port!r}") from None
     if settings.database_url.startswith("sqlite"):
         try:
             migrate(settings.database_url)
@@ -73,4 +81,4 @@ def prepare_local_run(default_port: int) -> LocalRun:
             raise StartupError(f"cannot migrate the SQLite database: {problem}") from None
     else:
         check_database(settings.database_url)
-    return LocalRun(settings, os.environ.get("HOST", "127.0.0.1"), port)
+    return LocalRun(settings, settings.host, settings.port or default_port, env_file)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 from functools import cache
 from pathlib import Path
 from typing import Annotated
@@ -23,7 +24,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, HTTPException
 from fastapi.responses import HTMLResponse, Response
 
-from todo_shared.config.settings import TaskListShape, settings_environ, user_path_task_list
+from todo_shared.config.settings import TaskListShape, user_path_task_list
 from todo_shared.http.app_factory import API_TITLE, create_app
 from todo_shared.http.static_assets import gzipped_file_response
 from todo_shared.http.task_lists import describe_user_path_list
@@ -112,7 +113,7 @@ def openapi_bytes(shape: TaskListShape = "array") -> bytes:
 @router.get("/openapi.json")
 async def openapi_document() -> Response:
     # A bad value is a 503 naming the setting, as the tasks function answers it.
-    return Response(openapi_bytes(user_path_task_list(settings_environ())), media_type="application/json")
+    return Response(openapi_bytes(user_path_task_list(os.environ)), media_type="application/json")
 
 
 @ui_router.get("/docs")

@@ -8,15 +8,15 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
 from todo_shared.db.schema import require_current_schema
+from todo_shared.errors import database_causes
 from todo_shared.http.app_factory import create_app
 from todo_shared.http.deps import SessionDep
 from todo_shared.runtime.lambda_handler import make_lambda_handler
 
 router = APIRouter(tags=["health"])
 READINESS_503 = (
-    "Not ready, with the cause as the code: `database_unreachable`, `database_credentials_refused`, "
-    "`database_missing`, `database_not_migrated`, `database_behind_migrations`, or `database_unavailable` "
-    "(a passing outage). See Retry-After."
+    f"Not ready, with the cause as the code: {', '.join(f'`{code}`' for code in database_causes())}, or "
+    "`database_unavailable` (a passing outage). See Retry-After."
 )
 
 

@@ -181,6 +181,11 @@ class DatabaseNotReady(DomainError):
         super().__init__()
         self.cause = cause
 
+    @property
+    def line(self) -> str:
+        """What an operator reads: the summary, then the cause in the server's own words."""
+        return self.summary + (f" ({self.cause})" if self.cause else "")
+
 
 class DatabaseUnreachable(DatabaseNotReady):
     code = "database_unreachable"
@@ -209,3 +214,54 @@ class DatabaseBehindMigrations(DatabaseNotReady):
     code = "database_behind_migrations"
     default_detail = "The service's database is not up to date; please retry later."
     summary = "the database schema is behind this code's migrations: run `make migrate` against it"
+
+
+class DatabaseAheadOfCode(DatabaseNotReady):
+    code = "database_ahead_of_code"
+    default_detail = "The service's database is newer than the service; please retry later."
+    summary = (
+        "the database is ahead of this code: its schema revision is not one of this code's migrations "
+        "(deploy the code that migrated it, or point DATABASE_URL at this code's own database)"
+    )
+
+
+class DatabasePermissionDenied(DatabaseNotReady):
+    code = "database_permission_denied"
+    default_detail = "The service's database role lacks privileges; please retry later."
+    summary = (
+        "the database role lacks privileges on the tables (SQLSTATE 42501): grant them to the user in "
+        "DATABASE_URL, or use the role that ran the migrations"
+    )
+
+
+class DatabaseTlsRefused(DatabaseNotReady):
+    code = "database_tls_refused"
+    default_detail = "The service cannot reach its database securely; please retry later."
+    summary = (
+        "the database server does not accept TLS, which DATABASE_URL asks for (sslmode=require, or a host "
+        "that is not this machine): for a local server without TLS add ?sslmode=disable"
+    )
+
+
+class DatabaseTlsRequired(DatabaseNotReady):
+    code = "database_tls_required"
+    default_detail = "The service cannot reach its database securely; please retry later."
+    summary = (
+        "the database server requires TLS, which DATABASE_URL turns off (sslmode=disable): "
+        "remove sslmode=disable or set sslmode=require"
+    )
+
+
+class DatabaseCertificateUntrusted(DatabaseNotReady):
+    code = "database_certificate_untrusted"
+    default_detail = "The service cannot reach its database securely; please retry later."
+    summary = (
+        "the database server's TLS certificate is not trusted (it is verified against the system's CA "
+        "certificates and the host name in DATABASE_URL): use the host name its certificate names; for a local "
+        "server with a self-signed certificate, sslmode=disable"
+    )
+
+
+def database_causes() -> tuple[str, ...]:
+    """The code of every kind of ``DatabaseNotReady`` that an operator must fix (for documents that list them)."""
+    return tuple(kind.code for kind in DatabaseNotReady.__subclasses__())

@@ -18,7 +18,8 @@ from devtools import postgres
 from todo_shared.config.settings import get_settings
 from todo_shared.db.engine import reset_engine
 
-TEST_SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
+# Random-looking: the production settings check refuses guessable secrets (sequences, words, repeats).
+TEST_SECRET = "test-secret-Qm7vX2kP9rT4wZ8nB3hJ6fL1cY5dG0sA"
 
 
 @dataclass(frozen=True)

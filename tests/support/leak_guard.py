@@ -23,7 +23,7 @@ import os
 import re
 import threading
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
@@ -295,7 +295,7 @@ def watch_settings() -> None:
         return
 
     @functools.wraps(original)
-    def load_settings(env: dict[str, str] | None = None) -> settings_module.Settings:
+    def load_settings(env: Mapping[str, str] | None = None) -> settings_module.Settings:
         resolved = original(env)
         register_secret(resolved.better_auth_secret, "BETTER_AUTH_SECRET of the resolved settings")
         register_database_url(resolved.database_url, "DATABASE_URL of the resolved settings")

@@ -65,6 +65,6 @@ def test_cors_preflight_is_still_answered_by_cors_not_405(local: TestClient) -> 
         "/api/tasks",
         headers={"Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST"},
     )
-    assert response.status_code == 200
+    assert response.status_code == 204
     assert response.headers["access-control-allow-origin"] == "http://localhost:3000"
     assert "POST" in response.headers["access-control-allow-methods"]

@@ -33,7 +33,7 @@ def _load_settings() -> dict[str, str]:
             SecretId=os.environ["DATABASE_URL_REF"]
         )
         secret = boto3.client("ssm").get_parameter(
-            Name=os.environ["BETTER_AUTH_SECRET_PATH"], WithDecryption=True
+            Name=os.environ["BASELINE_SECRET_PARAMETER"], WithDecryption=True
         )
         _settings["database_url"] = database_url["SecretString"]
         _settings["secret"] = secret["Parameter"]["Value"]

@@ -19,7 +19,7 @@ from sqlmodel import Field, Session, SQLModel, create_engine, select
 DATABASE_URL = boto3.client("secretsmanager").get_secret_value(SecretId=os.environ["DATABASE_URL_REF"])[
     "SecretString"
 ]
-SECRET = boto3.client("ssm").get_parameter(Name=os.environ["BETTER_AUTH_SECRET_PATH"], WithDecryption=True)[
+SECRET = boto3.client("ssm").get_parameter(Name=os.environ["BASELINE_SECRET_PARAMETER"], WithDecryption=True)[
     "Parameter"
 ]["Value"]
 

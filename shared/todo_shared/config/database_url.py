@@ -8,6 +8,7 @@ and turned into a ``postgresql+pg8000`` URL: SQLAlchemy would hand libpq's query
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,8 @@ class DatabaseTarget:
 
     url: URL
     use_tls: bool = False
+    # sslmode=disable: not even the opportunistic, unverified TLS pg8000 tries when given no context.
+    plaintext_only: bool = False
     connect_timeout: float | None = None
     connect_args: dict[str, Any] = field(default_factory=dict)
 
@@ -47,8 +50,36 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _raw_userinfo_problem(raw: str) -> str | None:
+    """Why the user name or password of ``raw`` cannot be read as the user meant, or None.
+
+    ``@ / ? # % :`` in a password must be percent-encoded: otherwise SQLAlchemy (like libpq) reads part of the
+    password as the host (``user:p@ss@host``), or the URL splits elsewhere than meant. The host starts after the
+    last ``@`` before the database name, so everything before it is the user information, whatever it holds.
+    The message names no character and no part of the password."""
+    scheme, separator, rest = raw.partition("://")
+    if not separator or scheme.lower() not in POSTGRES_SCHEMES:
+        return None
+    query_start = rest.find("?")
+    at = rest.rfind("@", 0, query_start if query_start >= 0 else len(rest))
+    if at < 0:
+        return None
+    userinfo = rest[:at]
+    _user, _, password = userinfo.partition(":")
+    bad_escape = re.search(r"%(?![0-9A-Fa-f]{2})", userinfo)
+    if any(char in userinfo for char in "@/?#") or ":" in password or bad_escape:
+        return (
+            "the user name or password holds a character that must be percent-encoded "
+            "(@ as %40, / as %2F, % as %25, : as %3A, ? as %3F, # as %23)"
+        )
+    return None
+
+
 def parse_database_url(raw: str) -> DatabaseTarget:
     """Translate a libpq-style or SQLite URL into a ``DatabaseTarget``."""
+    problem = _raw_userinfo_problem(raw.strip())
+    if problem is not None:
+        raise DatabaseUrlError(problem)
     try:
         url = make_url(raw.strip())
     except (ArgumentError, ValueError):
@@ -85,4 +116,17 @@ def parse_database_url(raw: str) -> DatabaseTarget:
         except ValueError:
             raise DatabaseUrlError("connect_timeout must be a number of seconds") from None
     driver_url = url.set(drivername="postgresql+pg8000", query={})
-    return DatabaseTarget(url=driver_url, use_tls=use_tls, connect_timeout=timeout)
+    return DatabaseTarget(
+        url=driver_url, use_tls=use_tls, plaintext_only=sslmode == "disable", connect_timeout=timeout
+    )
+
+
+def redacted(raw: str) -> str:
+    """``raw`` as the user wrote it (scheme, user, host, port, database, query), the password masked, for
+    messages; a placeholder when it cannot be read without risking a part of the password."""
+    if _raw_userinfo_problem(raw.strip()) is not None:
+        return "<DATABASE_URL>"
+    try:
+        return make_url(raw.strip()).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return "<DATABASE_URL>"

@@ -69,6 +69,10 @@ def build_engine(
     connect_args: dict[str, Any] = {"timeout": target.connect_timeout or timeout_seconds}
     if target.use_tls:
         connect_args["ssl_context"] = tls_context()
+    elif target.plaintext_only:
+        # pg8000 given no context tries TLS without verifying it (building a default context each time): with
+        # sslmode=disable, as in libpq, the client never asks.
+        connect_args["ssl_context"] = False
     if not keep_connections:
         return create_engine(
             target.url,

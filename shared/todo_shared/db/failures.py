@@ -1,8 +1,9 @@
 """What a database error means: a cause an operator can act on, or a fault in our own SQL.
 
 ``database_failure`` turns a driver error into a ``DatabaseNotReady`` naming the cause (unreachable,
-credentials refused, database missing, schema not migrated or behind, or a passing outage); None means the
-error is ours (a 500). Causes quote the server's own message, which never holds a password.
+credentials refused, a role without privileges, TLS refused, required or untrusted, database missing, schema not
+migrated or behind, or a passing outage); None means the error is ours (a 500). Causes quote the server's own
+message, which never holds a password.
 """
 
 from __future__ import annotations
@@ -14,10 +15,14 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from todo_shared.errors import (
     DatabaseBehindMigrations,
+    DatabaseCertificateUntrusted,
     DatabaseCredentialsRefused,
     DatabaseMissing,
     DatabaseNotMigrated,
     DatabaseNotReady,
+    DatabasePermissionDenied,
+    DatabaseTlsRefused,
+    DatabaseTlsRequired,
     DatabaseUnreachable,
 )
 
@@ -30,7 +35,11 @@ _BY_SQLSTATE: dict[str, type[DatabaseNotReady]] = {
     "3D000": DatabaseMissing,  # invalid_catalog_name
     "42P01": DatabaseNotMigrated,  # undefined_table
     "42703": DatabaseBehindMigrations,  # undefined_column
+    "42501": DatabasePermissionDenied,  # insufficient_privilege: the role is not the one that migrated
 }
+# A server (PostgreSQL, PgBouncer, Neon) that requires TLS refuses a plaintext client in these words; PostgreSQL
+# says it as a missing pg_hba.conf entry (28000), which would otherwise read as refused credentials.
+_TLS_REQUIRED_MESSAGES = ("ssl required", "no encryption", "ssl off", "connection is insecure")
 # Connection exception, insufficient resources, operator intervention: retry later.
 _PASSING_SQLSTATE_PREFIXES = ("08", "53", "57P")
 # PgBouncer (1.18+) refusing a client itself, before any server is involved.
@@ -69,17 +78,23 @@ def database_failure(error: BaseException) -> DatabaseNotReady | None:
     fields = _server_fields(error.orig)
     sqlstate = str(fields.get("C", ""))
     message = _cause(fields.get("M") or error.orig or type(error).__name__)
+    lowered = message.lower()
+    if sqlstate in ("08P01", "28000") and any(text in lowered for text in _TLS_REQUIRED_MESSAGES):
+        return DatabaseTlsRequired(message)
+    if isinstance(error, InterfaceError) and "server refuses ssl" in lowered:  # pg8000, when asked for TLS
+        return DatabaseTlsRefused(message)
+    if "certificate_verify_failed" in lowered:  # pg8000 wraps the ssl module's error as a network error
+        return DatabaseCertificateUntrusted(message)
     if sqlstate in _BY_SQLSTATE:
         return _BY_SQLSTATE[sqlstate](message)
     if sqlstate == "08P01":  # PgBouncer answers its own refusals as protocol violations, in words
         for text, kind in _PGBOUNCER_MESSAGES:
-            if text in message.lower():
+            if text in lowered:
                 return kind(message)
     if sqlstate.startswith(_PASSING_SQLSTATE_PREFIXES):
         return DatabaseNotReady(message)
     if error.connection_invalidated:
         return DatabaseNotReady(message)
-    lowered = message.lower()
     for text, kind in _SQLITE_MESSAGES:
         if text in lowered:
             if kind is DatabaseMissing:  # SQLite creates the file, but not its folder

@@ -193,10 +193,7 @@ def _log(request: Request, error: errors.DomainError) -> None:
         # One line an operator can act on: what is wrong, and the server's own words (never a password).
         # A passing outage is a warning; a cause someone must fix (credentials, schema, …) is an error.
         log = logger.warning if type(error) is errors.DatabaseNotReady else logger.error
-        log(
-            f"database unavailable: {error.summary}" + (f" ({error.cause})" if error.cause else ""),
-            extra={"code": error.code, "cause": error.cause},
-        )
+        log(f"database unavailable: {error.line}", extra={"code": error.code, "cause": error.cause})
 
 
 async def _domain_error(request: Request, error: Exception) -> JSONResponse:

@@ -59,10 +59,9 @@ APP_RESPONSES: dict[int | str, dict[str, Any]] = {
     503: {
         "model": ErrorBody,
         "description": "Temporarily unavailable: the database cannot serve (`database_unavailable`, or a cause "
-        "an operator must fix: `database_unreachable`, `database_credentials_refused`, `database_missing`, "
-        "`database_not_migrated`, `database_behind_migrations`), the service's configuration cannot be read "
-        "(`service_misconfigured`), or a Better Auth token's signing keys cannot be fetched "
-        "(`auth_unavailable`). Retry after `Retry-After` seconds.",
+        f"an operator must fix: {', '.join(f'`{code}`' for code in errors.database_causes())}), the service's "
+        "configuration cannot be read (`service_misconfigured`), or a Better Auth token's signing keys cannot be "
+        "fetched (`auth_unavailable`). Retry after `Retry-After` seconds.",
     },
 }
 

@@ -14,7 +14,7 @@ from todo_shared.config.secrets import clear_secret_cache
 from todo_shared.config.settings import SettingsError, get_settings, load_settings
 
 NEON_URL = "postgresql://alex:AbC123dEf@ep-x-pooler.us-east-2.aws.neon.tech/neondb?sslmode=require"
-SECRET = "a-real-looking-secret-value-0123456789-abcdef"
+SECRET = "a-real-looking-secret-Vq3zK8mW2pX7tB9nR4hL6cJ1"
 
 
 @pytest.fixture

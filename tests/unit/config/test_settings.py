@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from devtools.paths import ROOT
-from todo_shared.config.settings import SettingsError, load_settings, read_dotenv
+from todo_shared.config.settings import SettingsError, load_settings
 
 GOOD_SECRET = secrets.token_urlsafe(32)  # production refuses guessable ones
 NEON_URL = (
@@ -168,12 +168,6 @@ def test_secrets_are_not_in_the_settings_repr() -> None:
     assert "s3cr3t" not in repr(settings)
 
 
-def test_dotenv_parsing(tmp_path: Path) -> None:
-    path = tmp_path / ".env"
-    path.write_text("# comment\nexport A=1\nB='two words'\nC=\"x=y\"\n\nnot a pair\n")
-    assert read_dotenv(path) == {"A": "1", "B": "two words", "C": "x=y"}
-
-
 def _run_server(env_overrides: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
     env = {
         key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "BETTER_AUTH_SECRET")
@@ -198,6 +192,11 @@ def _run_server(env_overrides: dict[str, str], tmp_path: Path) -> subprocess.Com
             {"USER_PATH_TASK_LIST": "bare"},
             "error: USER_PATH_TASK_LIST must be 'array' or 'object', got 'bare'",
         ),
+        # A typo used to be ignored without a word, and the generated development secret used instead.
+        (
+            {"BETTER_AUTH_SECRETS": "kT3vQ9mX2pL7wR4zB8nH6jF1cY5dG0sA"},
+            "error: BETTER_AUTH_SECRETS is not a setting of this API (did you mean BETTER_AUTH_SECRET?)",
+        ),
     ],
 )
 def test_server_start_refuses_bad_settings_with_one_line(
@@ -208,3 +207,104 @@ def test_server_start_refuses_bad_settings_with_one_line(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(line)
+
+
+# --- Names that look like settings but are not ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "meant"),
+    [
+        ("BETTER_AUTH_SECRETS", "BETTER_AUTH_SECRET"),  # a typo: the generated secret would be used instead
+        ("HS256_MAX_LIFETIME_MINUTES", "FRONTEND_TOKEN_MAX_LIFETIME_MINUTES"),  # removed, renamed
+        ("JWT_SECRET", "BETTER_AUTH_SECRET"),  # other guides' name
+        ("JWT_EXPIRE_MINUTES", "JWT_EXPIRES_MINUTES"),
+        ("DATABASE_TIMEOUT", "DATABASE_TIMEOUT_SECONDS"),
+        ("SESSION_IDLE_DAY", "SESSION_IDLE_DAYS"),
+        ("BCRYPT_ROUND", "BCRYPT_ROUNDS"),
+        ("FRONTEND_URLS", "FRONTEND_URL"),
+        ("database_url", "DATABASE_URL"),  # settings are upper case
+    ],
+)
+def test_a_name_that_looks_like_a_setting_stops_start_up(name: str, meant: str, tmp_path: Path) -> None:
+    with pytest.raises(SettingsError) as refused:
+        load_settings({"LOCAL_STATE_DIR": str(tmp_path), name: "1"})
+    message = str(refused.value)
+    assert message.startswith(f"{name} is not a setting")
+    assert f"(did you mean {meant}?)" in message
+    assert "\n" not in message
+
+
+def test_names_of_the_tools_beside_the_api_are_left_alone(tmp_path: Path) -> None:
+    """Better Auth's own variables and Neon's Vercel integration's may share an environment with ours."""
+    env = {
+        "LOCAL_STATE_DIR": str(tmp_path),
+        "BETTER_AUTH_TELEMETRY": "0",
+        "BETTER_AUTH_TRUSTED_ORIGINS": "http://localhost:3000",
+        "DATABASE_URL_UNPOOLED": NEON_URL,
+    }
+    assert load_settings(env).environment == "local"
+
+
+# --- BETTER_AUTH_URL and the origins -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://auth.example.com@evil.example",  # the keys would come from evil.example
+        "https://user:pw@auth.example.com",
+        "https://auth.example.com/api/auth",
+        "https://auth.example.com?next=x",
+        "https://auth.example.com?",
+        "https://auth.example.com#top",
+        "https://auth.example.com:https",
+        "https://auth example.com",
+    ],
+)
+@pytest.mark.parametrize("environment", ["local", "production"])
+def test_better_auth_url_is_an_origin_and_nothing_else(url: str, environment: str, tmp_path: Path) -> None:
+    env = {"ENVIRONMENT": environment, "LOCAL_STATE_DIR": str(tmp_path), "DATABASE_URL": NEON_URL}
+    env |= {"BETTER_AUTH_SECRET": GOOD_SECRET, "BETTER_AUTH_URL": url}
+    with pytest.raises(SettingsError) as refused:
+        load_settings(env)
+    assert (
+        str(refused.value)
+        == f"BETTER_AUTH_URL must be an origin such as https://app.example.com, got {url!r}"
+    )
+
+
+# --- A password with characters a URL reserves ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("password", ["zq@xv-93", "zq/xv-93", "zq%xv-93", "zq:xv-93", "zq@x/v%w:y"])
+def test_a_password_holding_a_reserved_character_is_named_without_any_part_of_it(
+    password: str, tmp_path: Path
+) -> None:
+    url = f"postgresql://alex:{password}@ep-x-pooler.us-east-2.aws.neon.tech/neondb?sslmode=require"
+    with pytest.raises(SettingsError) as refused:
+        load_settings({"LOCAL_STATE_DIR": str(tmp_path), "DATABASE_URL": url})
+    message = str(refused.value)
+    assert message.startswith(
+        "DATABASE_URL: the user name or password holds a character that must be percent"
+    )
+    for part in ("zq", "xv", "93"):
+        assert part not in message
+
+
+def test_the_same_password_percent_encoded_is_taken(tmp_path: Path) -> None:
+    url = "postgresql://alex:p%40ss%2Fw%25r%3Ad@ep-x-pooler.us-east-2.aws.neon.tech/neondb?sslmode=require"
+    assert load_settings({"LOCAL_STATE_DIR": str(tmp_path), "DATABASE_URL": url}).database_url == url
+
+
+def test_a_typo_in_the_dotenv_file_stops_the_start_naming_the_file(tmp_path: Path) -> None:
+    """With a byte order mark and CRLF line ends, as an editor on Windows saves it."""
+    env_file = tmp_path / ".env"
+    env_file.write_bytes(b"\xef\xbb\xbfBETTER_AUTH_SECRETS=kT3vQ9mX2pL7wR4zB8nH6jF1cY5dG0sA\r\n")
+    result = _run_server({"ENV_FILE": str(env_file)}, tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"error: {env_file}: BETTER_AUTH_SECRETS is not a setting of this API (did you mean BETTER_AUTH_SECRET?); "
+        "it would be ignored"
+    ]
+    assert not (tmp_path / "dev-secret").exists()
