@@ -209,3 +209,22 @@ class DatabaseBehindMigrations(DatabaseNotReady):
     code = "database_behind_migrations"
     default_detail = "The service's database is not up to date; please retry later."
     summary = "the database schema is behind this code's migrations: run `make migrate` against it"
+
+
+class DatabaseDeadlineExceeded(DatabaseNotReady):
+    """The request's time for the database ran out before an answer came (todo_shared.db.deadline)."""
+
+    code = "database_deadline_exceeded"
+    default_detail = "The database did not answer in time; please retry shortly."
+    summary = (
+        "the request's time for the database ran out (REQUEST_DEADLINE_SECONDS, in Lambda at most the "
+        "invocation's time less 3 s): connecting, waiting in the pooler's queue, or waiting for a statement"
+    )
+
+
+class DatabaseStatementTimeout(DatabaseNotReady):
+    """The server cancelled a statement that would have outlasted the request's deadline (statement_timeout)."""
+
+    code = "database_statement_timeout"
+    default_detail = "The database took too long to answer; please retry shortly."
+    summary = "the server cancelled a statement that would have outlasted the request's deadline"

@@ -78,6 +78,8 @@ class Settings:
     db_timeout_seconds: float
     db_pool_size: int
     user_path_task_list: TaskListShape = "array"
+    # All of a request's database waits together (docs/adr/0037-request-deadline.md).
+    request_deadline_seconds: float = 10.0
 
 
 def is_guessable_secret(secret: str) -> bool:
@@ -351,6 +353,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         db_timeout_seconds=_float_setting(env, "DATABASE_TIMEOUT_SECONDS", 10.0, 0.5, 60.0),
         db_pool_size=_int_setting(env, "DATABASE_POOL_SIZE", 1, 1, 50),
         user_path_task_list=user_path_task_list(env),
+        request_deadline_seconds=_float_setting(env, "REQUEST_DEADLINE_SECONDS", 10.0, 0.5, 900.0),
     )
 
 

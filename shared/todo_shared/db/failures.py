@@ -1,7 +1,8 @@
 """What a database error means: a cause an operator can act on, or a fault in our own SQL.
 
 ``database_failure`` turns a driver error into a ``DatabaseNotReady`` naming the cause (unreachable,
-credentials refused, database missing, schema not migrated or behind, or a passing outage); None means the
+credentials refused, database missing, schema not migrated or behind, the request's deadline or the server's
+statement timeout, or a passing outage); None means the
 error is ours (a 500). Causes quote the server's own message, which never holds a password.
 """
 
@@ -12,12 +13,15 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from todo_shared.db.deadline import DeadlineExceededError
 from todo_shared.errors import (
     DatabaseBehindMigrations,
     DatabaseCredentialsRefused,
+    DatabaseDeadlineExceeded,
     DatabaseMissing,
     DatabaseNotMigrated,
     DatabaseNotReady,
+    DatabaseStatementTimeout,
     DatabaseUnreachable,
 )
 
@@ -33,6 +37,7 @@ _BY_SQLSTATE: dict[str, type[DatabaseNotReady]] = {
 }
 # Connection exception, insufficient resources, operator intervention: retry later.
 _PASSING_SQLSTATE_PREFIXES = ("08", "53", "57P")
+QUERY_CANCELED = "57014"  # by statement_timeout, or by someone's pg_cancel_backend
 # PgBouncer (1.18+) refusing a client itself, before any server is involved.
 _PGBOUNCER_MESSAGES: tuple[tuple[str, type[DatabaseNotReady]], ...] = (
     ("password authentication failed", DatabaseCredentialsRefused),
@@ -69,6 +74,11 @@ def database_failure(error: BaseException) -> DatabaseNotReady | None:
     fields = _server_fields(error.orig)
     sqlstate = str(fields.get("C", ""))
     message = _cause(fields.get("M") or error.orig or type(error).__name__)
+    if isinstance(getattr(error.orig, "__cause__", None), DeadlineExceededError):
+        return DatabaseDeadlineExceeded(message)
+    if sqlstate == QUERY_CANCELED:
+        timed_out = "statement timeout" in message.lower()
+        return DatabaseStatementTimeout(message) if timed_out else DatabaseNotReady(message)
     if sqlstate in _BY_SQLSTATE:
         return _BY_SQLSTATE[sqlstate](message)
     if sqlstate == "08P01":  # PgBouncer answers its own refusals as protocol violations, in words

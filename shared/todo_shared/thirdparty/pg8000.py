@@ -124,6 +124,8 @@ class PipelinedConnection(legacy.Connection):  # type: ignore[misc]  # pg8000 sh
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._begin_pending = False
+        # What to send right after a transaction's BEGIN, in the same flight: a ``SET LOCAL`` statement or None.
+        self.transaction_settings: Callable[[], str | None] | None = None
         self._unread_reply: Context | None = None
         self._reading_earlier_reply = False
         self._answered_at = (time.monotonic(), time.time())
@@ -170,9 +172,13 @@ class PipelinedConnection(legacy.Connection):  # type: ignore[misc]  # pg8000 sh
         if self._begin_pending:
             # One simple query holding both: one answer, in one round trip.
             self._begin_pending = False
-            statement = f"{self.BEGIN_STATEMENT};{statement}"
+            statement = ";".join((*self._opening_statements(), statement))
         context: Context = super().execute_simple(statement)
         return context
+
+    def _opening_statements(self) -> tuple[str, ...]:
+        settings = self.transaction_settings() if self.transaction_settings is not None else None
+        return (self.BEGIN_STATEMENT,) if settings is None else (self.BEGIN_STATEMENT, settings)
 
     def execute_unnamed(self, statement: str, vals: Any = (), oids: Any = (), stream: Any = None) -> Context:
         self._read_unread_reply()
@@ -183,9 +189,10 @@ class PipelinedConnection(legacy.Connection):  # type: ignore[misc]  # pg8000 sh
         context = Context(statement, stream=None)
         if self._begin_pending:
             self._begin_pending = False
-            self.send_PARSE(NULL_BYTE, self.BEGIN_STATEMENT, ())
-            self.send_BIND(NULL_BYTE, ())
-            self.send_EXECUTE()
+            for opening in self._opening_statements():
+                self.send_PARSE(NULL_BYTE, opening, ())
+                self.send_BIND(NULL_BYTE, ())
+                self.send_EXECUTE()
         self.send_PARSE(NULL_BYTE, statement, oids)
         self.send_BIND(NULL_BYTE, params)
         self._send_message(DESCRIBE, PORTAL + NULL_BYTE)
@@ -198,7 +205,7 @@ class PipelinedConnection(legacy.Connection):  # type: ignore[misc]  # pg8000 sh
     def _send_pending_begin(self) -> None:
         if self._begin_pending:
             self._begin_pending = False
-            super().execute_simple(self.BEGIN_STATEMENT)
+            super().execute_simple(";".join(self._opening_statements()))
 
     def commit(self) -> None:
         self._read_unread_reply()
@@ -253,3 +260,8 @@ def socket_stream(connection: Any) -> Any:
 
 def replace_socket_stream(connection: Any, stream: Any) -> None:
     connection._sock = stream
+
+
+def raw_socket(connection: Any) -> Any:
+    """The socket (a TLS one over TLS) under the stream: where the read timeout is set."""
+    return getattr(connection, "_usock", None)

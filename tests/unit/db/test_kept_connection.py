@@ -12,7 +12,8 @@ from sqlalchemy.exc import ProgrammingError
 
 from tests.support.app_state import Backend
 from tests.support.round_trips import RoundTrips
-from todo_shared.db import pg8000_dialect
+from todo_shared.config.settings import get_settings
+from todo_shared.db import deadline, pg8000_dialect
 from todo_shared.db.engine import build_engine
 
 pytestmark = [
@@ -60,6 +61,34 @@ def test_the_first_statement_carries_begin_in_its_round_trip(
         second = connection.execute(text("SELECT txid_current()")).scalar_one()
         connection.rollback()
     assert first == second  # one transaction: BEGIN ran before the first statement
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["SELECT current_setting('statement_timeout')", "SELECT current_setting(CAST(:name AS text))"],
+    ids=["simple", "params"],
+)
+def test_the_requests_deadline_rides_with_begin_as_set_local_and_ends_with_the_transaction(
+    engine: Engine, round_trips: RoundTrips, statement: str
+) -> None:
+    """The server's statement_timeout for what is left of the budget costs no round trip, and through PgBouncer's
+    transaction mode nothing of it stays on the server connection the next transaction is given."""
+    with deadline.open_budget(invocation_left_seconds=None), engine.connect() as connection:
+        timeout = connection.execute(text(statement), {"name": "statement_timeout"}).scalar_one()
+        assert round_trips.count == 1
+        connection.rollback()
+    budget_ms = get_settings().request_deadline_seconds * 1000
+    assert timeout.endswith("ms") or timeout.endswith("s")
+    assert 0 < _milliseconds(timeout) <= budget_ms
+    with engine.connect() as connection:  # no request, no budget: the server's default again
+        assert connection.execute(text("SHOW statement_timeout")).scalar_one() == "0"
+
+
+def _milliseconds(setting: str) -> float:
+    """PostgreSQL shows 9750 ms as "9750ms" and 10000 ms as "10s"."""
+    if setting.endswith("ms"):
+        return float(setting[:-2])
+    return float(setting[:-1]) * 1000
 
 
 @pytest.fixture
