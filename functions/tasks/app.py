@@ -13,13 +13,14 @@ from todo_shared import errors
 from todo_shared.http.app_factory import create_app
 from todo_shared.http.conditional import ETAG_HEADER, VersionCheckDep, version_tag
 from todo_shared.http.deps import CurrentUser, SessionDep
+from todo_shared.http.idempotency import REPLAYED_HEADER, IdempotencyDep, stored_response
 from todo_shared.http.openapi import error_responses
 from todo_shared.http.routing import OwnCollectionRoutes
 from todo_shared.http.task_lists import PAGING_HEADERS, page_answer, user_path_answer
 from todo_shared.http.task_params import TaskIdPath, TaskListDep
 from todo_shared.models import Task
 from todo_shared.runtime.lambda_handler import make_lambda_handler
-from todo_shared.tasks import queries, service
+from todo_shared.tasks import idempotency, queries, service
 from todo_shared.tasks.schemas import TaskCompletion, TaskCreate, TaskPublic, TasksPublic, TaskUpdate
 
 router = APIRouter(tags=["tasks"])
@@ -65,18 +66,37 @@ def list_my_tags(session: SessionDep, user: CurrentUser) -> list[str]:
     return queries.list_tags(session=session, owner_id=user.id)
 
 
+def created(task: Task) -> idempotency.StoredAnswer:
+    return idempotency.StoredAnswer(
+        201, TaskPublic.of(task).model_dump_json(), {"ETag": version_tag(task.version)}
+    )
+
+
+REPLAYED = {REPLAYED_HEADER: {"description": "true when this is the first answer to the key, sent again"}}
+RETRY_AFTER_HEADER = {"Retry-After": {"description": "Seconds to wait before retrying."}}
+CREATE = error_responses(
+    errors.IdempotencyKeyInUse,
+    errors.IdempotencyKeyReused,
+    headers={201: {**ETAG_HEADER, **REPLAYED}, 409: RETRY_AFTER_HEADER},
+)
+
+
 @tasks.route(
-    "POST",
-    "",
-    summary="Create a task",
-    responses={201: {"headers": ETAG_HEADER}},
-    status_code=201,
-    response_model=TaskPublic,
+    "POST", "", summary="Create a task", responses=CREATE, status_code=201, response_model=TaskPublic
 )
 def create_my_task(
-    session: SessionDep, user: CurrentUser, data: TaskCreate, response: Response
-) -> TaskPublic:
-    return answer(response, queries.create_task(session=session, owner_id=user.id, data=data))
+    session: SessionDep, user: CurrentUser, data: TaskCreate, response: Response, key: IdempotencyDep
+) -> TaskPublic | Response:
+    if key is None:
+        return answer(response, queries.create_task(session=session, owner_id=user.id, data=data))
+    stored = idempotency.create_once(
+        session=session,
+        owner_id=user.id,
+        request=key,
+        create=lambda: queries.add_task(session=session, owner_id=user.id, data=data),
+        answer_of=created,
+    )
+    return stored_response(stored)
 
 
 @tasks.route("GET", "/{task_id}", summary="Read a task", responses=READ, response_model=TaskPublic)

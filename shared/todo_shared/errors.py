@@ -132,6 +132,20 @@ class TaskBusy(DomainError):
     default_detail = "The task is being changed by many requests at once; please retry shortly."
 
 
+class IdempotencyKeyInUse(DomainError):
+    """A create with this Idempotency-Key is still running (the IETF httpapi draft's 409)."""
+
+    code = "idempotency_key_in_use"
+    default_detail = "A request with this Idempotency-Key is still being processed; retry it shortly."
+
+
+class IdempotencyKeyReused(DomainError):
+    """The Idempotency-Key was first sent with another body (the draft's 422): not a retry of that request."""
+
+    code = "idempotency_key_reused"
+    default_detail = "This Idempotency-Key was already used with a different request body; send a new key for a new request."
+
+
 # --- Input checked after parsing ----------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Executable, create_engine, event
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 from sqlmodel import Session
@@ -126,3 +126,17 @@ def session_scope() -> Iterator[Session]:
     """One short session per request; rolled back if the request failed half-way."""
     with Session(get_engine(), expire_on_commit=False) as session:
         yield session
+
+
+def commit_with(session: Session, statement: Executable) -> None:
+    """Execute ``statement`` and commit: on PostgreSQL in one round trip, the statement travelling in COMMIT's
+    flight (docs/adr/0033-round-trips-at-the-floor.md); an error in it is raised by the commit. Only for a write
+    whose answer is not read (no RETURNING, no rowcount)."""
+    dbapi_connection = session.connection().connection.dbapi_connection
+    sending_with_commit = getattr(dbapi_connection, "sending_with_commit", None)
+    if sending_with_commit is None:  # SQLite
+        session.execute(statement)
+    else:
+        with sending_with_commit():
+            session.execute(statement)
+    session.commit()

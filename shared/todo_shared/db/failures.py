@@ -100,3 +100,15 @@ def database_failure(error: BaseException) -> DatabaseNotReady | None:
     if isinstance(error, (InterfaceError, OperationalError)):
         return DatabaseNotReady(message)
     return None
+
+
+UNIQUE_VIOLATION = "23505"
+
+
+def is_unique_violation(error: BaseException) -> bool:
+    """A unique index refused the write (PostgreSQL's SQLSTATE 23505, SQLite's IntegrityError in words)."""
+    if not isinstance(error, DBAPIError):
+        return False
+    if _server_fields(error.orig).get("C") == UNIQUE_VIOLATION:
+        return True
+    return "unique constraint failed" in str(error.orig).lower()

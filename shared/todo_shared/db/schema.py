@@ -13,7 +13,7 @@ from sqlmodel import Session
 from todo_shared.db.failures import database_failure
 from todo_shared.errors import DatabaseBehindMigrations, DatabaseNotMigrated
 
-SCHEMA_REVISION = "0007"
+SCHEMA_REVISION = "0008"
 
 
 def schema_revision(session: Session) -> str | None:

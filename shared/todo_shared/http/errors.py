@@ -91,6 +91,8 @@ ANSWERS: dict[type[errors.DomainError], Answer] = {
     errors.TaskNotFound: Answer(404),
     errors.SessionNotFound: Answer(404),
     errors.EmailTaken: Answer(409),
+    errors.IdempotencyKeyInUse: Answer(409, lambda _error: {"Retry-After": "1"}),
+    errors.IdempotencyKeyReused: Answer(422),
     errors.VersionMismatch: Answer(412, lambda error: {"ETag": version_tag(error.current_version)}),
     errors.TooManyAttempts: Answer(429, lambda error: {"Retry-After": str(error.retry_after_seconds)}),
     errors.TooManySignups: Answer(429, lambda error: {"Retry-After": str(error.retry_after_seconds)}),

@@ -27,19 +27,31 @@ from __future__ import annotations
 import select
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
 from pg8000 import converters, legacy
-from pg8000.core import DESCRIBE, NULL_BYTE, PORTAL, SYNC_MSG, Context, _flush, _write, make_params
+from pg8000.core import (
+    DESCRIBE,
+    IN_FAILED_TRANSACTION,
+    NULL_BYTE,
+    PORTAL,
+    SYNC_MSG,
+    Context,
+    _flush,
+    _write,
+    make_params,
+)
 from pg8000.exceptions import Error
 
 PINNED_VERSION = "1.31.6"
 # What this module relies on beyond pg8000's documented API (tests/unit/test_thirdparty.py checks each).
 RELIED_ON = (
     "pg8000.core.DESCRIBE",
+    "pg8000.core.IN_FAILED_TRANSACTION",
     "pg8000.core.NULL_BYTE",
     "pg8000.core.PORTAL",
     "pg8000.core.SYNC_MSG",
@@ -126,6 +138,8 @@ class PipelinedConnection(legacy.Connection):  # type: ignore[misc]  # pg8000 sh
         self._begin_pending = False
         # What to send right after a transaction's BEGIN, in the same flight: a ``SET LOCAL`` statement or None.
         self.transaction_settings: Callable[[], str | None] | None = None
+        self._holding_for_commit = False
+        self._held_for_commit = 0  # statements written, not yet sent: COMMIT's flight carries them
         self._unread_reply: Context | None = None
         self._reading_earlier_reply = False
         self._answered_at = (time.monotonic(), time.time())
@@ -166,6 +180,8 @@ class PipelinedConnection(legacy.Connection):  # type: ignore[misc]  # pg8000 sh
 
     def execute_simple(self, statement: str) -> Context:
         self._read_unread_reply()
+        if self._held_for_commit:
+            self._send_held()
         if statement == self.BEGIN_STATEMENT and not self._in_transaction:
             self._begin_pending = True
             return Context(statement)
@@ -182,6 +198,10 @@ class PipelinedConnection(legacy.Connection):  # type: ignore[misc]  # pg8000 sh
 
     def execute_unnamed(self, statement: str, vals: Any = (), oids: Any = (), stream: Any = None) -> Context:
         self._read_unread_reply()
+        if self._holding_for_commit and stream is None:
+            return self._hold_for_commit(statement, vals, oids)
+        if self._held_for_commit and statement != self.COMMIT_STATEMENT:
+            self._send_held()
         if stream is not None:
             self._send_pending_begin()
             return super().execute_unnamed(statement, vals=vals, oids=oids, stream=stream)
@@ -202,6 +222,42 @@ class PipelinedConnection(legacy.Connection):  # type: ignore[misc]  # pg8000 sh
         self.handle_messages(context)
         return context
 
+    # --- writes sent with COMMIT ------------------------------------------------------------------------------
+
+    COMMIT_STATEMENT = "commit"  # what pg8000's commit() executes
+
+    @contextmanager
+    def sending_with_commit(self) -> Iterator[None]:
+        """Statements executed inside are written, not sent: the next COMMIT's flight carries them, under its
+        Sync, and an error in any of them is raised by that commit (the server then skips the COMMIT). For
+        writes whose answer is only that they worked: no rows are read back (``rowcount`` is unknown)."""
+        self._holding_for_commit = True
+        try:
+            yield
+        finally:
+            self._holding_for_commit = False
+
+    def _hold_for_commit(self, statement: str, vals: Any, oids: Any) -> Context:
+        params = make_params(self.py_types, vals)
+        if self._begin_pending:
+            self._begin_pending = False
+            for opening in self._opening_statements():
+                self.send_PARSE(NULL_BYTE, opening, ())
+                self.send_BIND(NULL_BYTE, ())
+                self.send_EXECUTE()
+        self.send_PARSE(NULL_BYTE, statement, oids)
+        self.send_BIND(NULL_BYTE, params)
+        self.send_EXECUTE()
+        self._held_for_commit += 1
+        return Context(statement)
+
+    def _send_held(self) -> None:
+        """Another statement comes before the COMMIT: the held ones go first, on their own (one round trip)."""
+        self._held_for_commit = 0
+        _write(self._sock, SYNC_MSG)
+        _flush(self._sock)
+        self.handle_messages(Context("held for commit"))
+
     def _send_pending_begin(self) -> None:
         if self._begin_pending:
             self._begin_pending = False
@@ -212,9 +268,20 @@ class PipelinedConnection(legacy.Connection):  # type: ignore[misc]  # pg8000 sh
         if self._begin_pending:  # nothing ran: nothing to commit
             self._begin_pending = False
             return
-        super().commit()
+        held, self._held_for_commit = self._held_for_commit, 0
+        try:
+            super().commit()  # with the statements held for it, if any, ahead of it in the same flight
+        except Error:
+            # A held statement failed and the server skipped the COMMIT: end the transaction as a COMMIT of a
+            # failed transaction does (the ROLLBACK is not waited for).
+            if held and self._transaction_status == IN_FAILED_TRANSACTION:
+                self.rollback()
+            raise
 
     def rollback(self) -> None:
+        if self._held_for_commit:  # written, never sent (an error path): they go first, their errors moot
+            with suppress(Error):
+                self._send_held()
         if self._unread_reply is not None:  # the last thing sent was a ROLLBACK: nothing is open
             return
         if self._begin_pending:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from tests.support.app_state import Backend
 from tests.support.round_trips import RoundTrips
@@ -185,3 +185,48 @@ def test_a_connection_the_server_closed_is_replaced_at_checkout(
     assert after is not before
     assert after is not None
     assert after.known_alive(max_idle_seconds=60)
+
+
+def test_a_write_sent_with_commit_travels_in_its_flight(
+    engine: Engine, direct: Engine, round_trips: RoundTrips, scratch_table: str
+) -> None:
+    with engine.connect() as connection:
+        connection.execute(text("INSERT INTO kept_rollback VALUES (:v)"), {"v": "first"})
+        round_trips.count = 0
+        with connection.connection.dbapi_connection.sending_with_commit():  # type: ignore[union-attr]
+            connection.execute(text("INSERT INTO kept_rollback VALUES (:v)"), {"v": "with the commit"})
+        assert round_trips.count == 0  # written, not sent
+        connection.commit()
+        assert round_trips.count == 1
+    with direct.connect() as check:
+        assert check.execute(text("SELECT count(*) FROM kept_rollback")).scalar_one() == 2
+
+
+def test_an_error_in_a_write_sent_with_commit_is_the_commits_and_nothing_holds(
+    engine: Engine, direct: Engine, scratch_table: str
+) -> None:
+    with engine.connect() as connection:
+        connection.execute(text("INSERT INTO kept_rollback VALUES (:v)"), {"v": "undone"})
+        with connection.connection.dbapi_connection.sending_with_commit():  # type: ignore[union-attr]
+            connection.execute(
+                text("INSERT INTO kept_rollback VALUES (CAST(1 / :zero AS text))"), {"zero": 0}
+            )
+        with pytest.raises(DBAPIError, match="division by zero"):
+            connection.commit()
+        connection.rollback()
+        assert connection.execute(text("SELECT count(*) FROM kept_rollback")).scalar_one() == 0
+    with direct.connect() as check:
+        assert check.execute(text("SELECT count(*) FROM kept_rollback")).scalar_one() == 0
+
+
+def test_a_statement_before_the_commit_sends_the_held_write_first(
+    engine: Engine, round_trips: RoundTrips, scratch_table: str
+) -> None:
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+        with connection.connection.dbapi_connection.sending_with_commit():  # type: ignore[union-attr]
+            connection.execute(text("INSERT INTO kept_rollback VALUES (:v)"), {"v": "held"})
+        round_trips.count = 0
+        assert connection.execute(text("SELECT count(*) FROM kept_rollback")).scalar_one() == 1
+        assert round_trips.count == 2  # the held write on its own, then the statement
+        connection.rollback()

@@ -1,0 +1,61 @@
+"""The ``Idempotency-Key`` request header of creates, and the stored answers it replays.
+
+The key is the IETF httpapi draft's: a Structured Field string (``"…"``) or, as most clients send it, the bare
+value; 1 to 255 printable ASCII characters (a UUID is a good key). The request's fingerprint is the SHA-256 of
+its body as sent. A replay carries ``Idempotent-Replayed: true``. Rules: docs/api.md, docs/adr/0038-idempotency-keys.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated
+
+from fastapi import Depends, Header, Request, Response
+
+from todo_shared.errors import InvalidField
+from todo_shared.models import IDEMPOTENCY_KEY_MAX_LENGTH
+from todo_shared.tasks.idempotency import IdempotentRequest, StoredAnswer
+
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+KEY_MESSAGE = f"Must be 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII characters, e.g. a UUID."
+KEY_DESCRIPTION = (
+    "Makes the create safe to retry: the same key with the same body within 24 hours answers the first answer "
+    f"again (with `{REPLAYED_HEADER}: true`) and creates nothing; with another body 422; while the first request "
+    "is still running 409. A new random value (e.g. a UUID) per task to create."
+)
+
+
+def idempotency_key(raw: str) -> str:
+    """The key of an ``Idempotency-Key`` value: the inside of an sf-string, or the bare value."""
+    value = raw.strip()
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        value = value[1:-1]
+    if not 1 <= len(value) <= IDEMPOTENCY_KEY_MAX_LENGTH or not all(" " <= char <= "~" for char in value):
+        raise InvalidField(IDEMPOTENCY_KEY_HEADER, KEY_MESSAGE)
+    if '"' in value or "\\" in value:
+        raise InvalidField(IDEMPOTENCY_KEY_HEADER, KEY_MESSAGE)
+    return value
+
+
+async def idempotent_request(
+    request: Request,
+    key: Annotated[str | None, Header(alias=IDEMPOTENCY_KEY_HEADER, description=KEY_DESCRIPTION)] = None,
+) -> IdempotentRequest | None:
+    if key is None:
+        return None
+    body = await request.body()  # already read for the body's parameter: Starlette keeps it
+    return IdempotentRequest(idempotency_key(key), hashlib.sha256(body).hexdigest())
+
+
+IdempotencyDep = Annotated[IdempotentRequest | None, Depends(idempotent_request)]
+
+
+def stored_response(answer: StoredAnswer) -> Response:
+    """The answer exactly as stored: its body's bytes, status and headers, marked when it is a replay."""
+    headers = dict(answer.headers)
+    if answer.replayed:
+        headers[REPLAYED_HEADER] = "true"
+    return Response(
+        answer.body, status_code=answer.status_code, media_type="application/json", headers=headers
+    )
