@@ -10,17 +10,18 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Request, Response
 
 from todo_shared import errors
+from todo_shared.db.engine import read_done
 from todo_shared.http.app_factory import create_app
 from todo_shared.http.conditional import ETAG_HEADER, VersionCheckDep, version_tag
 from todo_shared.http.deps import CurrentUser, SessionDep
-from todo_shared.http.idempotency import REPLAYED_HEADER, IdempotencyDep, stored_response
+from todo_shared.http.idempotency import CREATE, IdempotencyDep, create_with_key
 from todo_shared.http.openapi import error_responses
 from todo_shared.http.routing import OwnCollectionRoutes
 from todo_shared.http.task_lists import PAGING_HEADERS, page_answer, user_path_answer
 from todo_shared.http.task_params import TaskIdPath, TaskListDep
 from todo_shared.models import Task
 from todo_shared.runtime.lambda_handler import make_lambda_handler
-from todo_shared.tasks import idempotency, queries, service
+from todo_shared.tasks import queries, service
 from todo_shared.tasks.schemas import TaskCompletion, TaskCreate, TaskPublic, TasksPublic, TaskUpdate
 
 router = APIRouter(tags=["tasks"])
@@ -44,8 +45,8 @@ def answer(response: Response, task: Task) -> TaskPublic:
 )
 def list_my_tasks(
     request: Request, response: Response, session: SessionDep, user: CurrentUser, query: TaskListDep
-) -> TasksPublic:
-    found, total = queries.list_tasks(session=session, owner_id=user.id, query=query)
+) -> TasksPublic:  # as every read here, its transaction ends before the answer is built (read_done)
+    found, total = read_done(session, queries.list_tasks(session=session, owner_id=user.id, query=query))
     return page_answer(request, response, found, total, query)
 
 
@@ -56,29 +57,14 @@ ARRAY = "List your tasks: a JSON array, the paging in X-Total-Count and Link"
 def list_my_tasks_as_array(
     request: Request, response: Response, session: SessionDep, user: CurrentUser, query: TaskListDep
 ) -> list[TaskPublic] | Response:
-    found, total = queries.list_tasks(session=session, owner_id=user.id, query=query)
+    found, total = read_done(session, queries.list_tasks(session=session, owner_id=user.id, query=query))
     return user_path_answer(page_answer(request, response, found, total, query), response)
 
 
 # A literal path under …/tasks/: registered before /{task_id}, which would otherwise take it as an id.
 @tasks.route("GET", "/tags", summary="List your tags, A to Z (any case)", response_model=list[str])
 def list_my_tags(session: SessionDep, user: CurrentUser) -> list[str]:
-    return queries.list_tags(session=session, owner_id=user.id)
-
-
-def created(task: Task) -> idempotency.StoredAnswer:
-    return idempotency.StoredAnswer(
-        201, TaskPublic.of(task).model_dump_json(), {"ETag": version_tag(task.version)}
-    )
-
-
-REPLAYED = {REPLAYED_HEADER: {"description": "true when this is the first answer to the key, sent again"}}
-RETRY_AFTER_HEADER = {"Retry-After": {"description": "Seconds to wait before retrying."}}
-CREATE = error_responses(
-    errors.IdempotencyKeyInUse,
-    errors.IdempotencyKeyReused,
-    headers={201: {**ETAG_HEADER, **REPLAYED}, 409: RETRY_AFTER_HEADER},
-)
+    return read_done(session, queries.list_tags(session=session, owner_id=user.id))
 
 
 @tasks.route(
@@ -89,21 +75,15 @@ def create_my_task(
 ) -> TaskPublic | Response:
     if key is None:
         return answer(response, queries.create_task(session=session, owner_id=user.id, data=data))
-    stored = idempotency.create_once(
-        session=session,
-        owner_id=user.id,
-        request=key,
-        create=lambda: queries.add_task(session=session, owner_id=user.id, data=data),
-        answer_of=created,
-    )
-    return stored_response(stored)
+    return create_with_key(session=session, owner_id=user.id, data=data, key=key)
 
 
 @tasks.route("GET", "/{task_id}", summary="Read a task", responses=READ, response_model=TaskPublic)
 def read_my_task(
     session: SessionDep, user: CurrentUser, task_id: TaskIdPath, response: Response
 ) -> TaskPublic:
-    return answer(response, service.own_task(session=session, owner_id=user.id, raw_id=task_id))
+    task = service.own_task(session=session, owner_id=user.id, raw_id=task_id)
+    return answer(response, read_done(session, task))
 
 
 @tasks.route(

@@ -128,6 +128,15 @@ def session_scope() -> Iterator[Session]:
         yield session
 
 
+def read_done[T](session: Session, result: T) -> T:
+    """``result``, once the request's transaction has ended: a read ends it before its answer is built, so the
+    server connection (PgBouncer's, on Neon) is free sooner. What was read stays usable (closing detaches it,
+    where a rollback would expire it), and the ROLLBACK is not waited for
+    (docs/adr/0033-round-trips-at-the-floor.md)."""
+    session.close()
+    return result
+
+
 def commit_with(session: Session, statement: Executable) -> None:
     """Execute ``statement`` and commit: on PostgreSQL in one round trip, the statement travelling in COMMIT's
     flight (docs/adr/0033-round-trips-at-the-floor.md); an error in it is raised by the commit. Only for a write

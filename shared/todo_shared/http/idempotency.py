@@ -11,10 +11,15 @@ import hashlib
 from typing import Annotated
 
 from fastapi import Depends, Header, Request, Response
+from sqlmodel import Session
 
-from todo_shared.errors import InvalidField
-from todo_shared.models import IDEMPOTENCY_KEY_MAX_LENGTH
-from todo_shared.tasks.idempotency import IdempotentRequest, StoredAnswer
+from todo_shared import errors
+from todo_shared.http.conditional import ETAG_HEADER, version_tag
+from todo_shared.http.openapi import error_responses
+from todo_shared.models import IDEMPOTENCY_KEY_MAX_LENGTH, Task
+from todo_shared.tasks import queries
+from todo_shared.tasks.idempotency import IdempotentRequest, StoredAnswer, create_once
+from todo_shared.tasks.schemas import TaskCreate, TaskPublic
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -32,9 +37,9 @@ def idempotency_key(raw: str) -> str:
     if len(value) >= 2 and value[0] == value[-1] == '"':
         value = value[1:-1]
     if not 1 <= len(value) <= IDEMPOTENCY_KEY_MAX_LENGTH or not all(" " <= char <= "~" for char in value):
-        raise InvalidField(IDEMPOTENCY_KEY_HEADER, KEY_MESSAGE)
+        raise errors.InvalidField(IDEMPOTENCY_KEY_HEADER, KEY_MESSAGE)
     if '"' in value or "\\" in value:
-        raise InvalidField(IDEMPOTENCY_KEY_HEADER, KEY_MESSAGE)
+        raise errors.InvalidField(IDEMPOTENCY_KEY_HEADER, KEY_MESSAGE)
     return value
 
 
@@ -59,3 +64,29 @@ def stored_response(answer: StoredAnswer) -> Response:
     return Response(
         answer.body, status_code=answer.status_code, media_type="application/json", headers=headers
     )
+
+
+def created(task: Task) -> StoredAnswer:
+    """A create's 201 as it is sent and stored for its key."""
+    return StoredAnswer(201, TaskPublic.of(task).model_dump_json(), {"ETag": version_tag(task.version)})
+
+
+def create_with_key(*, session: Session, owner_id: str, data: TaskCreate, key: IdempotentRequest) -> Response:
+    """The answer to a create sent with an Idempotency-Key: the task's 201, or the first answer to the key."""
+
+    def add() -> Task:
+        return queries.add_task(session=session, owner_id=owner_id, data=data)
+
+    return stored_response(
+        create_once(session=session, owner_id=owner_id, request=key, create=add, answer_of=created)
+    )
+
+
+_REPLAYED = {REPLAYED_HEADER: {"description": "`true` when this is the first answer to the key, sent again."}}
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying."}}
+# A create's answers: the 201 with its ETag (marked when replayed), and the key's refusals.
+CREATE = error_responses(
+    errors.IdempotencyKeyInUse,
+    errors.IdempotencyKeyReused,
+    headers={201: {**ETAG_HEADER, **_REPLAYED}, 409: _RETRY_AFTER},
+)
