@@ -2,24 +2,9 @@
 
 Pinned: pg8000 1.31.6. Relies on the names in ``RELIED_ON`` and on a connection's ``_sock``, ``_usock`` and
 ``_transaction_status`` attributes (checked by a test that also fails when the installed version is not
-``PINNED_VERSION``); the reasons are in docs/adr/0005-pg8000-pipelining.md.
-
-pg8000 sends a statement with parameters as Parse+Sync, Describe+Sync, then Bind+Execute+Sync, waiting for the
-server after each: three round trips. ``PipelinedConnection`` sends Parse, Bind, Describe (portal), Execute
-and Sync in one flight, as libpq's ``PQexecParams`` does; the answers arrive in the order pg8000's message loop
-already handles, and an error at any step makes the server skip to the Sync, so errors are as before. The whole
-exchange stays inside one Sync, which is safe through PgBouncer's transaction mode. COPY keeps pg8000's path.
-
-Two more round trips are saved per request. A transaction's ``BEGIN`` is held back and sent in the flight of
-its first statement (a transaction that runs none sends nothing). A ``ROLLBACK`` is sent without waiting: its
-answer is read before the connection is next used, by when it has arrived (what a request left open ends at
-once on the server, so no PgBouncer server connection stays held). ``COMMIT`` still waits: a write is only
-answered once it is known to hold. ``known_alive`` tells, without a round trip, whether the kept connection
-answered recently and no close or error from the server has arrived since.
-
-It also remembers pg8000's ``%s`` → ``$1`` translation per statement (pg8000 rescans each statement in Python),
-and reads timestamps with ``datetime.fromisoformat`` (pg8000's ``strptime`` is ~50× slower); what that cannot
-read (``infinity``, BC or 5-digit years) still goes to pg8000's parser.
+``PINNED_VERSION``). What ``PipelinedConnection`` sends when, and why that is safe through PgBouncer's transaction
+mode (one flight per statement under one Sync, BEGIN and the request's ``SET LOCAL`` with the first statement,
+ROLLBACK not waited for, writes held for COMMIT's flight, ``known_alive``): docs/adr/0033-round-trips-at-the-floor.md.
 """
 
 from __future__ import annotations
@@ -292,6 +277,15 @@ class PipelinedConnection(legacy.Connection):  # type: ignore[misc]  # pg8000 sh
         self.send_QUERY("rollback")
         _flush(self._sock)
         self._unread_reply = Context("rollback")
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except Error:
+            if self._usock is not None:
+                raise
+            # The goodbye could not go out on a link that had already failed; the socket is closed all the same
+            # (SQLAlchemy would otherwise log "Exception terminating connection" with a traceback).
 
     # --- liveness ------------------------------------------------------------------------------------------
 
