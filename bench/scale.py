@@ -551,8 +551,8 @@ def held_per_route(*, requests: int, rtt_ms: float) -> dict[str, dict[str, float
 
 # --- Figures into docs/reliability.md -------------------------------------------------------------------------
 
-BEGIN_MARK = "<!-- bench.scale: begin -->"
-END_MARK = "<!-- bench.scale: end -->"
+SCALE_MARKS = ("<!-- bench.scale: begin -->", "<!-- bench.scale: end -->")
+HELD_MARKS = ("<!-- bench.scale held: begin -->", "<!-- bench.scale held: end -->")
 
 
 def scale_table(report: dict[str, Any]) -> str:
@@ -578,9 +578,25 @@ def scale_table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_docs(section: str) -> None:
+def held_table(figures: dict[str, dict[str, float]], rtt_ms: float, requests: int) -> str:
+    lines = [
+        f"`python -m bench.scale --held --requests {requests} --rtt-ms {rtt_ms:g}` (medians, ms; PgBouncer's is its "
+        "average):",
+        "",
+        "| route | held, PgBouncer | held, driver | CPU while held | request |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for route, values in figures.items():
+        lines.append(
+            f"| `{route}` | {values['held_ms']:.2f} | {values['held_in_driver_ms']:.2f} | "
+            f"{values['cpu_while_held_ms']:.2f} | {values['request_ms']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def write_docs(section: str, marks: tuple[str, str]) -> None:
     text = DOCS.read_text(encoding="utf-8")
-    start, end = text.index(BEGIN_MARK) + len(BEGIN_MARK), text.index(END_MARK)
+    start, end = text.index(marks[0]) + len(marks[0]), text.index(marks[1])
     DOCS.write_text(f"{text[:start]}\n{section}\n{text[end:]}", encoding="utf-8")
 
 
@@ -605,6 +621,8 @@ def main() -> int:
     if args.held:
         figures = held_per_route(requests=min(args.requests, 2000), rtt_ms=args.rtt_ms)
         print(f"held {json.dumps(figures)}")  # one line: the app's own log lines go to stdout too
+        if args.write_docs:
+            write_docs(held_table(figures, args.rtt_ms, args.requests), HELD_MARKS)
         return 0
     run = run_containers(
         containers=min(args.containers, 200),
@@ -617,7 +635,7 @@ def main() -> int:
     report = run.report()
     print(json.dumps(report, indent=2))
     if args.write_docs and not run.problems:
-        write_docs(scale_table(report))
+        write_docs(scale_table(report), SCALE_MARKS)
     return 1 if run.problems else 0
 
 

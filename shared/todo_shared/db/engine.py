@@ -141,6 +141,7 @@ def commit_with(session: Session, statement: Executable) -> None:
     """Execute ``statement`` and commit: on PostgreSQL in one round trip, the statement travelling in COMMIT's
     flight (docs/adr/0033-round-trips-at-the-floor.md); an error in it is raised by the commit. Only for a write
     whose answer is not read (no RETURNING, no rowcount)."""
+    session.flush()  # anything pending goes first, on its own: its answer may be read (RETURNING)
     dbapi_connection = session.connection().connection.dbapi_connection
     sending_with_commit = getattr(dbapi_connection, "sending_with_commit", None)
     if sending_with_commit is None:  # SQLite
