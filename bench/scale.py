@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import random
-import re
 import secrets
 import subprocess
 import sys
@@ -44,6 +43,7 @@ from typing import Any
 import pg8000.native
 
 from bench import stats
+from bench.network import running_relay
 from devtools import postgres, private_postgres
 from devtools.migrate import migrate
 from devtools.paths import ROOT
@@ -104,40 +104,6 @@ class Stack:
 
 
 @contextmanager
-def relay(target_port: int, rtt_ms: float) -> Iterator[int]:
-    """``bench.netdelay`` in front of ``target_port``; its port."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bench.netdelay",
-            "--target",
-            f"127.0.0.1:{target_port}",
-            "--rtt-ms",
-            str(rtt_ms),
-        ],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline().decode()
-        match = re.fullmatch(r"listening (\d+)\s*", line)
-        if match is None:
-            raise RuntimeError(f"the delay relay did not start: {line!r}")
-        yield int(match.group(1))
-    finally:
-        if process.stdin is not None:
-            process.stdin.close()  # the relay's signal to stop
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
-
-
-@contextmanager
 def running_stack(*, pool: int, rtt_ms: float) -> Iterator[Stack]:
     password = f"scale-{secrets.token_hex(12)}"
     with private_postgres.running_private_postgres(password) as cluster:
@@ -155,7 +121,7 @@ def running_stack(*, pool: int, rtt_ms: float) -> Iterator[Stack]:
                     "stats_users": STATS_USER,
                 },
             ) as bouncer,
-            relay(bouncer.port, rtt_ms) as relay_port,
+            running_relay(bouncer.port, rtt_ms) as relay_port,
         ):
             yield Stack(cluster, bouncer, relay_port, password)
 
@@ -187,15 +153,6 @@ def frontend_token(secret: str, sub: str) -> str:
 
 
 # --- One container (a process of its own) ----------------------------------------------------------------------
-
-
-def _pick(rng: random.Random) -> str:
-    roll = rng.random()
-    for name, weight in OPERATIONS:
-        if roll < weight:
-            return name
-        roll -= weight
-    return OPERATIONS[0][0]
 
 
 def container_main(config: dict[str, Any]) -> None:
@@ -234,7 +191,7 @@ def container_main(config: dict[str, Any]) -> None:
             return response
 
         while time.monotonic() < ends and count < config["max_requests"]:
-            operation = _pick(rng)
+            operation = stats.weighted_pick(rng, OPERATIONS)
             if operation == "read" and not known:
                 operation = "list"
             count += 1

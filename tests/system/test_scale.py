@@ -14,11 +14,10 @@ import os
 import pytest
 
 from bench import scale
-from devtools import postgres, private_postgres
+from tests.support.app_state import require_private_stack
 
 pytestmark = pytest.mark.reliability
 
-REQUIRE_POSTGRES = os.environ.get("TODO_REQUIRE_POSTGRES") == "1" or os.environ.get("CI") == "true"
 # Small for CI (about a minute on two cores); `make reliability` asks for more.
 CONTAINERS = int(os.environ.get("TODO_SCALE_CONTAINERS", "6"))
 SECONDS = float(os.environ.get("TODO_SCALE_SECONDS", "15"))
@@ -26,13 +25,7 @@ DEADLINE_SECONDS = 2.0
 
 
 def test_containers_through_a_small_pool_survive_pgbouncer_and_postgresql_restarts() -> None:
-    reason = private_postgres.unavailable_reason()
-    if reason is None and postgres.pgbouncer_binary() is None:
-        reason = "pgbouncer is not installed (Debian package 'pgbouncer'; .ci/run installs it)"
-    if reason is not None:
-        if REQUIRE_POSTGRES:
-            pytest.fail(f"required but unavailable: {reason}", pytrace=False)
-        pytest.skip(reason)
+    require_private_stack()
     run = scale.run_containers(
         containers=CONTAINERS,
         seconds=SECONDS,
