@@ -31,6 +31,10 @@ registry.register("postgresql.pg8000_kept", "todo_shared.db.pg8000_dialect", "Ke
 # what ran out, the network error's cause is ``deadline.DeadlineExceededError``.
 
 
+# A read under the deadline may end up to this much before it (the socket's timeout is not set anew each read).
+TIMEOUT_SLACK = 0.05
+
+
 def _network_error(error: OSError) -> Exception:
     """pg8000's own disconnect error for ``error``; callers raise it ``from error``, so a timeout stays
     recognisable as the ``__cause__``."""
@@ -54,6 +58,8 @@ class _GuardedStream:
         self._failed = False
         self._socket = raw_socket
         self._timeout = timeout
+        self._applied: float = timeout or 0.0  # the socket's timeout now (pg8000 set it at connect)
+        self._by_deadline = False
 
     def _fail(self, error: OSError) -> Exception:
         self._failed = True
@@ -80,7 +86,10 @@ class _GuardedStream:
             timeout, by_deadline = deadline.wait_timeout(self._timeout)
         except deadline.DeadlineExceededError as error:
             raise self._fail(error) from error
-        self._socket.settimeout(timeout)
+        if not (by_deadline and self._by_deadline and timeout - TIMEOUT_SLACK <= self._applied <= timeout):
+            # pg8000 reads twice per message: the timeout is set again only when it is off by more than the slack
+            self._socket.settimeout(timeout)
+            self._applied, self._by_deadline = timeout, by_deadline
         try:
             data = self._guarded("read", size)
         except Exception as error:
