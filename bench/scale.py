@@ -214,6 +214,7 @@ def container_main(config: dict[str, Any]) -> None:
                         emit({"unacknowledged": key})
                         break
                     time.sleep(RETRY_PAUSE_SECONDS)
+        emit({"window": round(time.monotonic() - (ends - config["seconds"]), 3)})
         started = time.monotonic()
         recovered = None
         while time.monotonic() - started < RECOVERY_SECONDS:
@@ -235,7 +236,7 @@ class Run:
     rtt_ms: float
     deadline_seconds: float
     faults: bool
-    elapsed: float = 0.0
+    window: float = 0.0  # the longest a container spent on its requests (start-up and recovery excluded)
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     statuses: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
     acknowledged: dict[str, int] = field(default_factory=dict)
@@ -266,6 +267,8 @@ class Run:
                 self.acknowledged[record["ack"]] = record["id"]
             elif "unacknowledged" in record:
                 self.unacknowledged.append(record["unacknowledged"])
+            elif "window" in record:
+                self.window = max(self.window, record["window"])
             elif "recovered" in record:
                 self.recovered.append(record["recovered"])
                 if record["recovered"] is None:
@@ -292,13 +295,14 @@ class Run:
         xacts = self.pool_stats.get("total_xact_count", 0)
         return {
             "containers": self.containers,
-            "seconds": round(self.elapsed, 1),
+            "run_seconds": self.seconds,
+            "seconds": round(self.window, 1),
             "pool_size": self.pool,
             "rtt_ms": self.rtt_ms,
             "deadline_s": self.deadline_seconds,
             "faults": self.faults,
             "requests": self.requests,
-            "throughput_rps": round(self.requests / self.elapsed, 1) if self.elapsed else 0.0,
+            "throughput_rps": round(self.requests / self.window, 1) if self.window else 0.0,
             "operations": {
                 name: {
                     "count": len(values),
@@ -315,6 +319,9 @@ class Run:
                 round(self.pool_stats["total_xact_time"] / xacts / 1000, 3) if xacts else None
             ),
             "pool_wait_ms_total": round(self.pool_stats.get("total_wait_time", 0) / 1000, 1),
+            "pool_wait_ms_per_transaction": (
+                round(self.pool_stats["total_wait_time"] / xacts / 1000, 3) if xacts else None
+            ),
             "transactions": xacts,
             "problems": self.problems or "none",
         }
@@ -371,7 +378,6 @@ def run_containers(
         fault_log: list[str] = []
         outage = 4 * deadline_seconds
         chaos = threading.Thread(target=_faults, args=(stack, seconds, outage, fault_log)) if faults else None
-        started = time.monotonic()
         for process in processes:
             assert process.stdin is not None
             process.stdin.write("go\n")
@@ -382,7 +388,6 @@ def run_containers(
         for process in processes:
             out, _ = process.communicate(timeout=seconds + RETRY_FOR_SECONDS + RECOVERY_SECONDS + 60)
             outputs.append(out)
-        run.elapsed = time.monotonic() - started
         if chaos is not None:
             chaos.join()
         if not faults:  # a restarted PgBouncer starts its counts again
@@ -515,7 +520,7 @@ HELD_MARKS = ("<!-- bench.scale held: begin -->", "<!-- bench.scale held: end --
 
 def scale_table(report: dict[str, Any]) -> str:
     lines = [
-        f"`python -m bench.scale --containers {report['containers']} --seconds {report['seconds']:.0f} "
+        f"`python -m bench.scale --containers {report['containers']} --seconds {report['run_seconds']:g} "
         f"--pool {report['pool_size']} --rtt-ms {report['rtt_ms']:g}` "
         f"({report['requests']} requests in {report['seconds']} s, {report['throughput_rps']} requests/s; "
         f"deadline {report['deadline_s']:g} s; problems: {report['problems']}):",
@@ -530,8 +535,9 @@ def scale_table(report: dict[str, Any]) -> str:
         )
     lines += [
         "",
-        f"PgBouncer: {report['transactions']} transactions, held {report['held_ms_per_transaction']} ms each on "
-        f"average; clients waited {report['pool_wait_ms_total']} ms in all for a server connection.",
+        f"PgBouncer ({report['pool_size']} server connections): {report['transactions']} transactions, each held "
+        f"{report['held_ms_per_transaction']} ms on average; a client waited {report['pool_wait_ms_per_transaction']}"
+        f" ms per transaction on average for a server connection ({report['pool_wait_ms_total'] / 1000:.1f} s in all).",
     ]
     return "\n".join(lines)
 
