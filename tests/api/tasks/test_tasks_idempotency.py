@@ -20,6 +20,7 @@ from tests.support.app_state import Backend
 from tests.support.auth import run_concurrently
 from todo_shared.db import pruning
 from todo_shared.models import IdempotencyRecord, Task, utc_now
+from todo_shared.tasks import idempotency as task_idempotency
 from todo_shared.thirdparty.pg8000 import PipelinedConnection
 
 pytestmark = pytest.mark.reliability
@@ -230,3 +231,26 @@ def test_expired_keys_are_pruned_now_and_then(
     monkeypatch.setattr(pruning, "PRUNE_ONE_IN", 1)  # "now and then" is every time
     assert api.post("/api/tasks", **fresh).status_code == 201
     assert stored_keys(database, account.user_id) == 1  # the fresh one only
+
+
+def test_a_key_stored_between_the_lookup_and_the_write_is_replayed_and_the_second_task_undone(
+    api: httpx.Client, account: Account, database: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race the lookup cannot see (on PostgreSQL: a request that committed the key just after the lookup's
+    snapshot): the key's unique row refuses our write, our task is rolled back, and the stored answer is replayed."""
+    key = str(uuid.uuid4())
+    first = api.post("/api/tasks", json={"title": "Raced"}, headers=keyed(account, key))
+    lookup = task_idempotency._lookup
+    calls: list[int] = []
+
+    def blind_first(session: Any, owner_id: str, key: str) -> Any:
+        free, record = lookup(session, owner_id, key)
+        calls.append(1)
+        return (free, None) if len(calls) == 1 else (free, record)  # the first lookup misses the stored key
+
+    monkeypatch.setattr(task_idempotency, "_lookup", blind_first)
+    again = api.post("/api/tasks", json={"title": "Raced"}, headers=keyed(account, key))
+    assert len(calls) == 2
+    assert (again.status_code, again.content) == (201, first.content)
+    assert again.headers["idempotent-replayed"] == "true"
+    assert stored_titles(database, account.user_id) == ["Raced"]
