@@ -14,7 +14,7 @@ help:
 	@echo "make lint       ruff, mypy and the layer's import contracts"
 	@echo "make migrate    apply migrations to DATABASE_URL (use Neon's direct, non-pooler URL)"
 	@echo "make openapi    regenerate functions/docs/openapi.json after changing routes or models"
-	@echo "make reliability  fuzzing, fault, concurrency and hygiene tests, then the bounded load test (docs/reliability.md)"
+	@echo "make reliability  fuzzing, fault, concurrency, scale and hygiene tests, then the bounded load and scale benches (docs/reliability.md)"
 	@echo "make bench      cold start, warm latency, round trips and sizes beside the baselines (writes docs/performance.md)"
 
 venv:
@@ -64,8 +64,10 @@ openapi: venv
 reliability: venv
 	@scripts/ensure-postgres
 	@scripts/ensure-pgbouncer
-	TODO_REQUIRE_POSTGRES=1 .venv/bin/pytest -q -m reliability
+	TODO_REQUIRE_POSTGRES=1 TODO_SCALE_CONTAINERS=16 .venv/bin/pytest -q -m reliability
 	$(PYTHON) -m bench.load --users 40 --seconds 20
+	$(PYTHON) -m bench.scale --containers 24 --seconds 20 --write-docs
+	$(PYTHON) -m bench.scale --held --write-docs
 
 bench: venv
 	@scripts/ensure-postgres

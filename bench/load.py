@@ -62,15 +62,6 @@ class Results:
         return True
 
 
-def _pick(rng: random.Random) -> str:
-    roll = rng.random()
-    for name, weight in OPERATIONS:
-        if roll < weight:
-            return name
-        roll -= weight
-    return OPERATIONS[0][0]
-
-
 def run_user(
     base: str, user: UserState, results: Results, deadline: float, budget: list[int], seed: int
 ) -> None:
@@ -97,7 +88,7 @@ def run_user(
                 if budget[0] <= 0:
                     return
                 budget[0] -= 1
-            operation = _pick(rng)
+            operation = stats.weighted_pick(rng, OPERATIONS)
             live = [task_id for task_id in user.tasks if task_id not in user.deleted]
             if operation in ("toggle", "delete") and not live:
                 operation = "create"

@@ -1,9 +1,10 @@
-"""Order statistics for the benchmarks (bench.run, bench.load, bench.db_pool): median, p99 (nearest rank) and
-the interquartile range."""
+"""Order statistics for the benchmarks (bench.run, bench.load, bench.db_pool, bench.scale): median, p99 (nearest
+rank) and the interquartile range; and the weighted draw of the load mixes."""
 
 from __future__ import annotations
 
 import math
+import random
 import statistics
 from collections.abc import Sequence
 
@@ -41,3 +42,13 @@ def ratios(numerators: Sequence[float], denominators: Sequence[float]) -> list[f
 
 def median_p99(values: Sequence[float], digits: int = 1) -> str:
     return f"{median(values):.{digits}f} / {p99(values):.{digits}f}"
+
+
+def weighted_pick(rng: random.Random, weights: Sequence[tuple[str, float]]) -> str:
+    """A name of ``weights`` (name, share; the shares add up to 1), drawn with ``rng``."""
+    roll = rng.random()
+    for name, weight in weights:
+        if roll < weight:
+            return name
+        roll -= weight
+    return weights[0][0]

@@ -3,7 +3,7 @@
 Read by pydantic-settings' dotenv source, that is by python-dotenv's rules: comments (``KEY=value # note``),
 quotes, ``export``, CRLF line ends and a UTF-8 byte order mark are what a user meant them to be. The environment's
 own values win; an empty value counts as unset. Never inside Lambda, and not with ``ENVIRONMENT=production``
-exported: there only the environment counts. The layer never reads the file (docs/adr/0039-settings-model.md).
+exported: there only the environment counts. The layer never reads the file (docs/adr/0040-settings-model.md).
 """
 
 from __future__ import annotations

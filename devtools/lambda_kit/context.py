@@ -23,7 +23,14 @@ class FakeLambdaContext:
         *,
         aws_request_id: str | None = None,
         log_stream_name: str = "local",
+        timeout_ms: int = 15_000,
     ) -> None:
+        import time  # here, not at the top (see the module's docstring)
+
+        self._clock = time.monotonic
+        self._ends_at = (
+            time.monotonic() + timeout_ms / 1000
+        )  # the invocation's time runs from here, as in Lambda
         self.function_name = function_name
         self.aws_request_id = aws_request_id or _new_request_id()
         self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{function_name}"
@@ -31,7 +38,7 @@ class FakeLambdaContext:
         self.log_stream_name = log_stream_name
 
     def get_remaining_time_in_millis(self) -> int:
-        return 15_000
+        return max(0, int((self._ends_at - self._clock()) * 1000))
 
 
 def _new_request_id() -> str:

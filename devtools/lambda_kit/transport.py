@@ -31,9 +31,10 @@ def match_route(routes: list[template.Route], method: str, path: str) -> templat
 
 
 class LambdaTransport(httpx.BaseTransport):
-    def __init__(self, handlers: dict[str, Handler] | None = None) -> None:
+    def __init__(self, handlers: dict[str, Handler] | None = None, *, timeout_seconds: float = 15.0) -> None:
         self.routes = template.routes(template.project_template())
         self.handlers = handlers or {}
+        self.timeout_ms = int(timeout_seconds * 1000)  # each invocation's, as the template's Timeout
 
     def handler_for(self, function: str) -> Handler:
         if function not in self.handlers:
@@ -65,7 +66,7 @@ class LambdaTransport(httpx.BaseTransport):
             source_ip=request.headers.get(SOURCE_ADDRESS_HEADER, DEFAULT_SOURCE_IP),
             domain=request.url.host,
         )
-        context = FakeLambdaContext(function_name=f"{route.function}-function")
+        context = FakeLambdaContext(function_name=f"{route.function}-function", timeout_ms=self.timeout_ms)
         status, headers, content = response_parts(self.handler_for(route.function)(event, context))
         # As a stream, as from the network: a client decodes a Content-Encoding, the local gateway passes it on.
         return httpx.Response(status, headers=headers, stream=httpx.ByteStream(content), request=request)

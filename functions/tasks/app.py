@@ -10,9 +10,11 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Request, Response
 
 from todo_shared import errors
+from todo_shared.db.engine import read_done
 from todo_shared.http.app_factory import create_app
 from todo_shared.http.conditional import ETAG_HEADER, VersionCheckDep, version_tag
 from todo_shared.http.deps import CurrentUser, SessionDep
+from todo_shared.http.idempotency import CREATE, IdempotencyDep, create_with_key
 from todo_shared.http.openapi import error_responses
 from todo_shared.http.routing import OwnCollectionRoutes
 from todo_shared.http.task_lists import PAGING_HEADERS, page_answer, user_path_answer
@@ -43,8 +45,8 @@ def answer(response: Response, task: Task) -> TaskPublic:
 )
 def list_my_tasks(
     request: Request, response: Response, session: SessionDep, user: CurrentUser, query: TaskListDep
-) -> TasksPublic:
-    found, total = queries.list_tasks(session=session, owner_id=user.id, query=query)
+) -> TasksPublic:  # as every read here, its transaction ends before the answer is built (read_done)
+    found, total = read_done(session, queries.list_tasks(session=session, owner_id=user.id, query=query))
     return page_answer(request, response, found, total, query)
 
 
@@ -55,35 +57,33 @@ ARRAY = "List your tasks: a JSON array, the paging in X-Total-Count and Link"
 def list_my_tasks_as_array(
     request: Request, response: Response, session: SessionDep, user: CurrentUser, query: TaskListDep
 ) -> list[TaskPublic] | Response:
-    found, total = queries.list_tasks(session=session, owner_id=user.id, query=query)
+    found, total = read_done(session, queries.list_tasks(session=session, owner_id=user.id, query=query))
     return user_path_answer(page_answer(request, response, found, total, query), response)
 
 
 # A literal path under …/tasks/: registered before /{task_id}, which would otherwise take it as an id.
 @tasks.route("GET", "/tags", summary="List your tags, A to Z (any case)", response_model=list[str])
 def list_my_tags(session: SessionDep, user: CurrentUser) -> list[str]:
-    return queries.list_tags(session=session, owner_id=user.id)
+    return read_done(session, queries.list_tags(session=session, owner_id=user.id))
 
 
 @tasks.route(
-    "POST",
-    "",
-    summary="Create a task",
-    responses={201: {"headers": ETAG_HEADER}},
-    status_code=201,
-    response_model=TaskPublic,
+    "POST", "", summary="Create a task", responses=CREATE, status_code=201, response_model=TaskPublic
 )
 def create_my_task(
-    session: SessionDep, user: CurrentUser, data: TaskCreate, response: Response
-) -> TaskPublic:
-    return answer(response, queries.create_task(session=session, owner_id=user.id, data=data))
+    session: SessionDep, user: CurrentUser, data: TaskCreate, response: Response, key: IdempotencyDep
+) -> TaskPublic | Response:
+    if key is None:
+        return answer(response, queries.create_task(session=session, owner_id=user.id, data=data))
+    return create_with_key(session=session, owner_id=user.id, data=data, key=key)
 
 
 @tasks.route("GET", "/{task_id}", summary="Read a task", responses=READ, response_model=TaskPublic)
 def read_my_task(
     session: SessionDep, user: CurrentUser, task_id: TaskIdPath, response: Response
 ) -> TaskPublic:
-    return answer(response, service.own_task(session=session, owner_id=user.id, raw_id=task_id))
+    task = service.own_task(session=session, owner_id=user.id, raw_id=task_id)
+    return answer(response, read_done(session, task))
 
 
 @tasks.route(

@@ -132,6 +132,20 @@ class TaskBusy(DomainError):
     default_detail = "The task is being changed by many requests at once; please retry shortly."
 
 
+class IdempotencyKeyInUse(DomainError):
+    """A create with this Idempotency-Key is still running (the IETF httpapi draft's 409)."""
+
+    code = "idempotency_key_in_use"
+    default_detail = "A request with this Idempotency-Key is still being processed; retry it shortly."
+
+
+class IdempotencyKeyReused(DomainError):
+    """The Idempotency-Key was first sent with another body (the draft's 422): not a retry of that request."""
+
+    code = "idempotency_key_reused"
+    default_detail = "This Idempotency-Key was already used with a different request body; send a new key for a new request."
+
+
 # --- Input checked after parsing ----------------------------------------------------------------------------
 
 
@@ -176,6 +190,8 @@ class DatabaseNotReady(DomainError):
     default_detail = "The database is unavailable; please retry shortly."
     # What an operator reads in the log line, before the cause.
     summary: ClassVar[str] = "the database is unavailable"
+    # A passing state that retries get past (an outage, a slow moment); False for a cause someone must fix.
+    passing: ClassVar[bool] = True
 
     def __init__(self, cause: str = "") -> None:
         super().__init__()
@@ -188,35 +204,41 @@ class DatabaseNotReady(DomainError):
 
 
 class DatabaseUnreachable(DatabaseNotReady):
+    passing = False
     code = "database_unreachable"
     summary = "the database server cannot be reached (check the host, the port and the network)"
 
 
 class DatabaseCredentialsRefused(DatabaseNotReady):
+    passing = False
     code = "database_credentials_refused"
     default_detail = "The service cannot sign in to its database; please retry later."
     summary = "the database refused the credentials (check the user and password in DATABASE_URL)"
 
 
 class DatabaseMissing(DatabaseNotReady):
+    passing = False
     code = "database_missing"
     default_detail = "The service's database does not exist; please retry later."
     summary = "the database named in DATABASE_URL does not exist"
 
 
 class DatabaseNotMigrated(DatabaseNotReady):
+    passing = False
     code = "database_not_migrated"
     default_detail = "The service's database is not set up yet; please retry later."
     summary = "the database has no schema: run `make migrate` against it"
 
 
 class DatabaseBehindMigrations(DatabaseNotReady):
+    passing = False
     code = "database_behind_migrations"
     default_detail = "The service's database is not up to date; please retry later."
     summary = "the database schema is behind this code's migrations: run `make migrate` against it"
 
 
 class DatabaseAheadOfCode(DatabaseNotReady):
+    passing = False
     code = "database_ahead_of_code"
     default_detail = "The service's database is newer than the service; please retry later."
     summary = (
@@ -226,6 +248,7 @@ class DatabaseAheadOfCode(DatabaseNotReady):
 
 
 class DatabasePermissionDenied(DatabaseNotReady):
+    passing = False
     code = "database_permission_denied"
     default_detail = "The service's database role lacks privileges; please retry later."
     summary = (
@@ -235,6 +258,7 @@ class DatabasePermissionDenied(DatabaseNotReady):
 
 
 class DatabaseTlsRefused(DatabaseNotReady):
+    passing = False
     code = "database_tls_refused"
     default_detail = "The service cannot reach its database securely; please retry later."
     summary = (
@@ -244,6 +268,7 @@ class DatabaseTlsRefused(DatabaseNotReady):
 
 
 class DatabaseTlsRequired(DatabaseNotReady):
+    passing = False
     code = "database_tls_required"
     default_detail = "The service cannot reach its database securely; please retry later."
     summary = (
@@ -253,6 +278,7 @@ class DatabaseTlsRequired(DatabaseNotReady):
 
 
 class DatabaseCertificateUntrusted(DatabaseNotReady):
+    passing = False
     code = "database_certificate_untrusted"
     default_detail = "The service cannot reach its database securely; please retry later."
     summary = (
@@ -262,6 +288,25 @@ class DatabaseCertificateUntrusted(DatabaseNotReady):
     )
 
 
+class DatabaseDeadlineExceeded(DatabaseNotReady):
+    """The request's time for the database ran out before an answer came (todo_shared.db.deadline)."""
+
+    code = "database_deadline_exceeded"
+    default_detail = "The database did not answer in time; please retry shortly."
+    summary = (
+        "the request's time for the database ran out (REQUEST_DEADLINE_SECONDS, in Lambda at most the "
+        "invocation's time less 3 s): connecting, waiting in the pooler's queue, or waiting for a statement"
+    )
+
+
+class DatabaseStatementTimeout(DatabaseNotReady):
+    """The server cancelled a statement that would have outlasted the request's deadline (statement_timeout)."""
+
+    code = "database_statement_timeout"
+    default_detail = "The database took too long to answer; please retry shortly."
+    summary = "the server cancelled a statement that would have outlasted the request's deadline"
+
+
 def database_causes() -> tuple[str, ...]:
     """The code of every kind of ``DatabaseNotReady`` that an operator must fix (for documents that list them)."""
-    return tuple(kind.code for kind in DatabaseNotReady.__subclasses__())
+    return tuple(kind.code for kind in DatabaseNotReady.__subclasses__() if not kind.passing)

@@ -123,6 +123,10 @@ TAGS_TYPE = JSON().with_variant(JSONB(), "postgresql")
 TAG_KEYS_FUNCTION = "task_tag_keys"
 
 
+# An Idempotency-Key: at most this many characters (a UUID has 36).
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
+
+
 class Task(SQLModel, table=True):
     __tablename__ = "tasks"
     __table_args__ = (
@@ -171,6 +175,28 @@ Index(
     getattr(func, TAG_KEYS_FUNCTION)(_tasks_table.c.user_id, _tasks_table.c.tags),
     postgresql_using="gin",
 ).ddl_if(dialect="postgresql")
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first answer to a create sent with an ``Idempotency-Key``, written in the create's own transaction
+    and replayed for the same key and body for ``IDEMPOTENCY_RETENTION`` (docs/adr/0038-idempotency-keys.md)."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (Index("ix_idempotency_keys_created_at", "created_at"),)
+
+    user_id: str = Field(
+        sa_column=Column(
+            String(64), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, nullable=False
+        )
+    )
+    key: str = Field(primary_key=True, max_length=IDEMPOTENCY_KEY_MAX_LENGTH)
+    # SHA-256 of the request's body, hex: the same key with another body is refused.
+    fingerprint: str = Field(max_length=64, nullable=False)
+    status_code: int = Field(nullable=False)
+    # The answer's JSON body exactly as first sent, and its headers to repeat (the ETag), as a JSON object.
+    body: str = Field(nullable=False)
+    headers: str = Field(nullable=False)
+    created_at: datetime = _timestamp_column()
 
 
 # --- Authentication state (revocation, login throttling) and the public user shape ------------------------

@@ -68,3 +68,18 @@ def empty_database(kind: str, tmp_path: Path) -> Iterator[str]:
         pytest.skip(reason)
     with postgres.fresh_database() as name:
         yield postgres.direct_url(name)
+
+
+def require_private_stack() -> None:
+    """Skip the test (fail it when PostgreSQL is required: TODO_REQUIRE_POSTGRES=1 or CI) unless a private
+    PostgreSQL cluster (devtools/private_postgres.py) and PgBouncer can run here."""
+    from devtools import private_postgres
+
+    reason = private_postgres.unavailable_reason()
+    if reason is None and postgres.pgbouncer_binary() is None:
+        reason = "pgbouncer is not installed (Debian package 'pgbouncer'; .ci/run installs it)"
+    if reason is None:
+        return
+    if os.environ.get("TODO_REQUIRE_POSTGRES") == "1" or os.environ.get("CI") == "true":
+        pytest.fail(f"required but unavailable: {reason}", pytrace=False)
+    pytest.skip(reason)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import httpx
 
 FRONTEND = "http://localhost:3000"
-EXPOSED = frozenset({"etag", "retry-after", "x-request-id", "x-total-count", "link"})
+EXPOSED = frozenset({"etag", "retry-after", "x-request-id", "x-total-count", "link", "idempotent-replayed"})
 
 
 def walk_through(

@@ -32,7 +32,7 @@ from devtools import postgres, private_postgres
 from devtools.lambda_kit.transport import LambdaTransport
 from devtools.migrate import migrate
 from devtools.serve import build_local_app
-from tests.support.app_state import TEST_SECRET, reset_app_state
+from tests.support.app_state import TEST_SECRET, require_private_stack, reset_app_state
 from tests.support.auth import PASSWORD, bearer, signup, token_of, unique_email
 from tests.support.dead_endpoints import refused_origin, unresponsive_endpoint
 from tests.support.jwks import better_auth_claims, better_auth_enabled, make_key
@@ -44,7 +44,6 @@ from todo_shared.config.settings import get_settings
 
 pytestmark = pytest.mark.reliability
 
-REQUIRE_POSTGRES = os.environ.get("TODO_REQUIRE_POSTGRES") == "1" or os.environ.get("CI") == "true"
 CLIENTS = ("asgi", "lambda")
 BACKENDS = ("postgres", "pgbouncer")
 
@@ -92,13 +91,7 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    reason = private_postgres.unavailable_reason()
-    if reason is None and postgres.pgbouncer_binary() is None:
-        reason = "pgbouncer is not installed (Debian package 'pgbouncer'; .ci/run installs it)"
-    if reason is not None:
-        if REQUIRE_POSTGRES:
-            pytest.fail(f"required but unavailable: {reason}", pytrace=False)
-        pytest.skip(reason)
+    require_private_stack()
     with private_postgres.running_private_postgres(APP_PASSWORD) as cluster:
         migrate(cluster.url())
         with postgres.running_pgbouncer(

@@ -101,7 +101,10 @@ def test_preflight_from_an_allowed_origin_gets_the_template_cors_answer(gateway:
     assert response.headers["access-control-allow-origin"] == FRONTEND
     assert response.headers["access-control-allow-credentials"] == "true"
     assert response.headers["access-control-allow-methods"] == "GET,POST,PUT,DELETE,PATCH"
-    assert response.headers["access-control-allow-headers"] == "content-type,authorization,if-match"
+    assert (
+        response.headers["access-control-allow-headers"]
+        == "content-type,authorization,if-match,idempotency-key"
+    )
     assert response.headers["access-control-max-age"] == str(
         template.cors(template.project_template()).max_age
     )

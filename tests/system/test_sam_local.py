@@ -383,7 +383,7 @@ def test_cors_as_sam_local_answers_it(api: str) -> None:
     preflight_headers = {
         "access-control-allow-origin": FRONTEND,
         "access-control-allow-methods": "DELETE,GET,OPTIONS,PATCH,POST,PUT",
-        "access-control-allow-headers": "Content-Type,Authorization,If-Match",
+        "access-control-allow-headers": "Content-Type,Authorization,If-Match,Idempotency-Key",
         "access-control-allow-credentials": "true",
         "access-control-max-age": str(template.cors(template.project_template()).max_age),
     }

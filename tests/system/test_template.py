@@ -317,3 +317,35 @@ def test_the_list_shape_of_the_spec_path_is_a_parameter_array_by_default(documen
         assert user_path_task_list({"USER_PATH_TASK_LIST": value}) == value
     variables = document["Globals"]["Function"]["Environment"]["Variables"]
     assert variables["USER_PATH_TASK_LIST"] == {"Ref": "UserPathTaskList"}
+
+
+DATABASE_FUNCTIONS = ("tasks", "auth", "health")
+
+
+def test_reserved_concurrency_is_an_optional_parameter_per_database_function_off_by_default(
+    document: dict[str, Any],
+) -> None:
+    """Each function that holds a database connection per container can be capped (docs/database.md, "Sizing to
+    the database"); by default none is, and a cap of 0 (which would refuse every request) cannot be given."""
+    functions = template.functions(document)
+    for name in DATABASE_FUNCTIONS:
+        parameter_name = f"{name.capitalize()}ReservedConcurrency"
+        parameter = document["Parameters"][parameter_name]
+        assert parameter["Default"] == ""
+        pattern = re.compile(parameter["AllowedPattern"])
+        assert [value for value in ("", "1", "40", "1000") if pattern.fullmatch(value)] == [
+            "",
+            "1",
+            "40",
+            "1000",
+        ]
+        assert not any(pattern.fullmatch(value) for value in ("0", "-1", "01", "ten", "10000"))
+        condition = f"Has{parameter_name}"
+        assert document["Conditions"][condition] == {
+            "Fn::Not": [{"Fn::Equals": [{"Ref": parameter_name}, ""]}]
+        }
+        assert functions[name]["ReservedConcurrentExecutions"] == {
+            "Fn::If": [condition, {"Ref": parameter_name}, {"Ref": "AWS::NoValue"}]
+        }
+    assert "ReservedConcurrentExecutions" not in functions["docs"]  # it never touches the database
+    assert "ReservedConcurrentExecutions" not in document["Globals"]["Function"]

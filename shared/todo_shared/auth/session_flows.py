@@ -14,10 +14,11 @@ from sqlmodel import Session
 from todo_shared.auth import revocation, session_store, throttle
 from todo_shared.auth.claims import TokenError, VerifiedToken
 from todo_shared.auth.passwords import hash_password, normalize_password, verify_password
-from todo_shared.auth.sign_in import SignedIn, access_token, prune_occasionally, session_lifetime
+from todo_shared.auth.sign_in import SignedIn, access_token, session_lifetime
 from todo_shared.auth.user_fields import mask_email
 from todo_shared.auth.verify import verify_with_settings
 from todo_shared.config.settings import Settings
+from todo_shared.db.pruning import prune_occasionally
 from todo_shared.errors import InvalidCredentials, InvalidField, RefreshTokenReused, TooManyAttempts
 from todo_shared.models import AuthSession, User, utc_now
 from todo_shared.observability import current_request_id, logger

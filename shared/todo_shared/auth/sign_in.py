@@ -6,12 +6,10 @@ Only the auth function imports this module: it loads bcrypt, which the tasks fun
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from todo_shared.auth import session_store, throttle
@@ -20,12 +18,10 @@ from todo_shared.auth.tokens import IssuedToken, issue_token
 from todo_shared.auth.user_fields import is_valid_email, mask_email, normalize_email
 from todo_shared.auth.users import find_by_email, find_for_login, new_local_account
 from todo_shared.config.settings import Settings
+from todo_shared.db.pruning import prune_occasionally
 from todo_shared.errors import EmailTaken, InvalidCredentials, TooManyAttempts, TooManySignups
 from todo_shared.models import User, utc_now
 from todo_shared.observability import current_request_id, logger
-
-# Expired revocations and throttle windows are deleted by about one request in PRUNE_ONE_IN.
-PRUNE_ONE_IN = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,18 +59,6 @@ def _signed_in(session: Session, user: User, settings: Settings, user_agent: str
     return SignedIn(
         user, access_token(user, auth_session.id, settings), refresh_token, auth_session.expires_at
     )
-
-
-def prune_occasionally(session: Session, prune: Callable[[Session, datetime], int]) -> None:
-    """Delete expired state now and then, in its own transaction; a failure here never fails the request."""
-    if secrets.randbelow(PRUNE_ONE_IN):
-        return
-    try:
-        prune(session, utc_now())
-        session.commit()
-    except DBAPIError:
-        session.rollback()
-        logger.warning("pruning expired auth state failed", extra={"prune": getattr(prune, "__module__", "")})
 
 
 def sign_up(

@@ -6,7 +6,7 @@ a word-like run of letters, an alphabet or digit sequence, a keyboard walk or a 
 a few bits, and a separator used before costs one. Random output (``openssl rand -base64 32``, ``-hex 16``) has
 none of these patterns and keeps close to its full length in bits; placeholders, phrases, repeats, sequences
 and walks fall far below. Standard library only: a maintained estimator (zxcvbn) ships megabytes of word lists,
-which the layer has no room for (docs/adr/0039-settings-model.md).
+which the layer has no room for (docs/adr/0040-settings-model.md).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ Resolved once per process on first use (``get_settings``) from the environment: 
 setting is a ``SettingsError`` whose message is one line naming it. The README's Configuration table and
 ``.env.example`` are written from this model (devtools.settings_doc), and a test compares them.
 
-Why a pydantic model rather than pydantic-settings' ``BaseSettings``: docs/adr/0039-settings-model.md. The
+Why a pydantic model rather than pydantic-settings' ``BaseSettings``: docs/adr/0040-settings-model.md. The
 annotations are not postponed (no ``from __future__ import annotations``): pydantic would evaluate each string
 when the class is built, at every cold start (about 0.5 ms here).
 """
@@ -213,6 +213,16 @@ class Settings(BaseModel):
         "DATABASE_TIMEOUT_SECONDS", 10.0, "socket and pool timeout", shown="`10`", ge=0.5, le=60.0
     )
     db_pool_size: int = setting("DATABASE_POOL_SIZE", 1, "kept connections per container", ge=1, le=50)
+    request_deadline_seconds: float = setting(
+        "REQUEST_DEADLINE_SECONDS",
+        10.0,
+        "the most a request spends waiting for its database, all waits together (connecting, the pooler's "
+        "queue, every statement), answered 503 `database_deadline_exceeded` past it; in Lambda also at most "
+        "the invocation's remaining time less 3 s (docs/adr/0037-request-deadline.md)",
+        shown="`10`",
+        ge=0.5,
+        le=900.0,
+    )
     user_path_task_list: TaskListShape = setting(
         "USER_PATH_TASK_LIST",
         "array",

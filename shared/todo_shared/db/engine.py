@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Executable, create_engine, event
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 from sqlmodel import Session
@@ -130,3 +130,27 @@ def session_scope() -> Iterator[Session]:
     """One short session per request; rolled back if the request failed half-way."""
     with Session(get_engine(), expire_on_commit=False) as session:
         yield session
+
+
+def read_done[T](session: Session, result: T) -> T:
+    """``result``, once the request's transaction has ended: a read ends it before its answer is built, so the
+    server connection (PgBouncer's, on Neon) is free sooner. What was read stays usable (closing detaches it,
+    where a rollback would expire it), and the ROLLBACK is not waited for
+    (docs/adr/0033-round-trips-at-the-floor.md)."""
+    session.close()
+    return result
+
+
+def commit_with(session: Session, statement: Executable) -> None:
+    """Execute ``statement`` and commit: on PostgreSQL in one round trip, the statement travelling in COMMIT's
+    flight (docs/adr/0033-round-trips-at-the-floor.md); an error in it is raised by the commit. Only for a write
+    whose answer is not read (no RETURNING, no rowcount)."""
+    session.flush()  # anything pending goes first, on its own: its answer may be read (RETURNING)
+    dbapi_connection = session.connection().connection.dbapi_connection
+    sending_with_commit = getattr(dbapi_connection, "sending_with_commit", None)
+    if sending_with_commit is None:  # SQLite
+        session.execute(statement)
+    else:
+        with sending_with_commit():
+            session.execute(statement)
+    session.commit()

@@ -2,8 +2,8 @@
 
 ``database_failure`` turns a driver error into a ``DatabaseNotReady`` naming the cause (unreachable,
 credentials refused, a role without privileges, TLS refused, required or untrusted, database missing, schema not
-migrated or behind, or a passing outage); None means the error is ours (a 500). Causes quote the server's own
-message, which never holds a password.
+migrated or behind, the request's deadline or the server's statement timeout, or a passing outage); None means
+the error is ours (a 500). Causes quote the server's own message, which never holds a password.
 """
 
 from __future__ import annotations
@@ -13,14 +13,17 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from todo_shared.db.deadline import DeadlineExceededError
 from todo_shared.errors import (
     DatabaseBehindMigrations,
     DatabaseCertificateUntrusted,
     DatabaseCredentialsRefused,
+    DatabaseDeadlineExceeded,
     DatabaseMissing,
     DatabaseNotMigrated,
     DatabaseNotReady,
     DatabasePermissionDenied,
+    DatabaseStatementTimeout,
     DatabaseTlsRefused,
     DatabaseTlsRequired,
     DatabaseUnreachable,
@@ -42,6 +45,7 @@ _BY_SQLSTATE: dict[str, type[DatabaseNotReady]] = {
 _TLS_REQUIRED_MESSAGES = ("ssl required", "no encryption", "ssl off", "connection is insecure")
 # Connection exception, insufficient resources, operator intervention: retry later.
 _PASSING_SQLSTATE_PREFIXES = ("08", "53", "57P")
+QUERY_CANCELED = "57014"  # by statement_timeout, or by someone's pg_cancel_backend
 # PgBouncer (1.18+) refusing a client itself, before any server is involved.
 _PGBOUNCER_MESSAGES: tuple[tuple[str, type[DatabaseNotReady]], ...] = (
     ("password authentication failed", DatabaseCredentialsRefused),
@@ -78,6 +82,11 @@ def database_failure(error: BaseException) -> DatabaseNotReady | None:
     fields = _server_fields(error.orig)
     sqlstate = str(fields.get("C", ""))
     message = _cause(fields.get("M") or error.orig or type(error).__name__)
+    if isinstance(getattr(error.orig, "__cause__", None), DeadlineExceededError):
+        return DatabaseDeadlineExceeded(message)
+    if sqlstate == QUERY_CANCELED:
+        timed_out = "statement timeout" in message.lower()
+        return DatabaseStatementTimeout(message) if timed_out else DatabaseNotReady(message)
     lowered = message.lower()
     if sqlstate in ("08P01", "28000") and any(text in lowered for text in _TLS_REQUIRED_MESSAGES):
         return DatabaseTlsRequired(message)
@@ -105,3 +114,15 @@ def database_failure(error: BaseException) -> DatabaseNotReady | None:
     if isinstance(error, (InterfaceError, OperationalError)):
         return DatabaseNotReady(message)
     return None
+
+
+UNIQUE_VIOLATION = "23505"
+
+
+def is_unique_violation(error: BaseException) -> bool:
+    """A unique index refused the write (PostgreSQL's SQLSTATE 23505, SQLite's IntegrityError in words)."""
+    if not isinstance(error, DBAPIError):
+        return False
+    if _server_fields(error.orig).get("C") == UNIQUE_VIOLATION:
+        return True
+    return "unique constraint failed" in str(error.orig).lower()

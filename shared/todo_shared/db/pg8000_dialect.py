@@ -1,7 +1,7 @@
 """SQLAlchemy's pg8000 dialect with a pre-ping that costs a round trip only when the kept connection may be dead.
 
 Loaded by SQLAlchemy's dialect registry when the first engine with ``KEPT_DRIVER`` is created
-(``todo_shared.db.pg8000_driver`` registers it). Why the ping may be skipped: docs/adr/0004-database-connections.md.
+(``todo_shared.db.pg8000_driver`` registers it). Why the ping may be skipped: docs/adr/0033-round-trips-at-the-floor.md.
 """
 
 from __future__ import annotations

@@ -1,14 +1,23 @@
-"""Deleting expired rows in small batches, without waiting for other transactions."""
+"""Deleting expired rows in small batches, without waiting for other transactions, now and then."""
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
+from todo_shared.observability import logger
+
 PRUNE_BATCH = 500
+# Expired state (revocations, throttle windows, sessions, idempotency keys) is deleted by about one request in
+# PRUNE_ONE_IN of those that write it.
+PRUNE_ONE_IN = 32
 
 
 def delete_expired(session: Session, key: Any, expired: ColumnElement[bool], batch: int = PRUNE_BATCH) -> int:
@@ -18,3 +27,15 @@ def delete_expired(session: Session, key: Any, expired: ColumnElement[bool], bat
     victims = select(key).where(expired).limit(batch).with_for_update(skip_locked=True)
     result = session.exec(delete(key.class_).where(col(key).in_(victims)))
     return int(result.rowcount)
+
+
+def prune_occasionally(session: Session, prune: Callable[[Session, datetime], int]) -> None:
+    """Delete expired state now and then, in its own transaction; a failure here never fails the request."""
+    if secrets.randbelow(PRUNE_ONE_IN):
+        return
+    try:
+        prune(session, datetime.now(UTC))
+        session.commit()
+    except DBAPIError:
+        session.rollback()
+        logger.warning("pruning expired state failed", extra={"prune": getattr(prune, "__module__", "")})

@@ -15,7 +15,7 @@ from todo_shared.db.failures import database_failure
 from todo_shared.errors import DatabaseAheadOfCode, DatabaseBehindMigrations, DatabaseNotMigrated
 
 # Every revision of migrations/versions, oldest first; the last is the head this code needs.
-SCHEMA_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
+SCHEMA_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")
 SCHEMA_REVISION = SCHEMA_REVISIONS[-1]
 
 

@@ -24,7 +24,8 @@ from todo_shared.http.cookies import AUTH_COOKIE
 from todo_shared.models import User
 from todo_shared.observability import current_request_id, logger
 
-SessionDep = Annotated[Session, Depends(session_scope)]
+# Ended as the route returns, before its answer is serialised: no transaction stays open while JSON is built.
+SessionDep = Annotated[Session, Depends(session_scope, scope="function")]
 
 # Declares the bearer scheme in OpenAPI; the header is parsed below (auto_error's status varies by version).
 bearer_scheme = HTTPBearer(

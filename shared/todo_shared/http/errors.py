@@ -91,6 +91,8 @@ ANSWERS: dict[type[errors.DomainError], Answer] = {
     errors.TaskNotFound: Answer(404),
     errors.SessionNotFound: Answer(404),
     errors.EmailTaken: Answer(409),
+    errors.IdempotencyKeyInUse: Answer(409, lambda _error: {"Retry-After": "1"}),
+    errors.IdempotencyKeyReused: Answer(422),
     errors.VersionMismatch: Answer(412, lambda error: {"ETag": version_tag(error.current_version)}),
     errors.TooManyAttempts: Answer(429, lambda error: {"Retry-After": str(error.retry_after_seconds)}),
     errors.TooManySignups: Answer(429, lambda error: {"Retry-After": str(error.retry_after_seconds)}),
@@ -192,7 +194,7 @@ def _log(request: Request, error: errors.DomainError) -> None:
     elif isinstance(error, errors.DatabaseNotReady):
         # One line an operator can act on: what is wrong, and the server's own words (never a password).
         # A passing outage is a warning; a cause someone must fix (credentials, schema, …) is an error.
-        log = logger.warning if type(error) is errors.DatabaseNotReady else logger.error
+        log = logger.warning if error.passing else logger.error
         log(f"database unavailable: {error.line}", extra={"code": error.code, "cause": error.cause})
 
 

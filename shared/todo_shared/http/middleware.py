@@ -5,6 +5,8 @@
   ``X-Request-ID`` and used as the log correlation id;
 - security headers;
 - a request body size limit (413);
+- the request's time budget for the database (``todo_shared.db.deadline``), from the Lambda invocation's
+  remaining time when there is one;
 - a last-resort 500 in the API's JSON shape, with the traceback logged, for anything unhandled.
 
 Pure ASGI rather than ``BaseHTTPMiddleware``: it is cheaper, and errors raised inside it keep their shape.
@@ -19,6 +21,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from todo_shared.db import deadline
 from todo_shared.observability import bind_request_id, logger
 
 REQUEST_ID_HEADER = b"x-request-id"
@@ -54,6 +57,17 @@ def request_id_for(scope: Scope) -> str:
         if name == REQUEST_ID_HEADER and _SAFE_REQUEST_ID.match(value):
             return str(value.decode("ascii"))
     return uuid.uuid4().hex
+
+
+def invocation_left_seconds(scope: Scope) -> float | None:
+    """What the Lambda invocation has left, from the context Mangum puts in the scope; None outside Lambda."""
+    remaining = getattr(scope.get("aws.context"), "get_remaining_time_in_millis", None)
+    if remaining is None:
+        return None
+    try:
+        return float(remaining()) / 1000
+    except (TypeError, ValueError):
+        return None
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:
@@ -128,7 +142,8 @@ class RequestContextMiddleware:
             app_receive = _replay(buffered, receive)
 
         try:
-            await self.app(scope, app_receive, send_with_headers)
+            with deadline.open_budget(invocation_left_seconds=invocation_left_seconds(scope)):
+                await self.app(scope, app_receive, send_with_headers)
         except Exception:
             logger.exception("unhandled error", extra={"path": scope.get("path")})
             if not response_started:

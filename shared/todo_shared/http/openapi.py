@@ -46,6 +46,13 @@ DESCRIPTIONS: dict[type[errors.DomainError], str] = {
         "Too many failed or simultaneous attempts for this email or address (see Retry-After)."
     ),
     errors.TooManySignups: "Too many signup attempts from this address (see Retry-After).",
+    errors.IdempotencyKeyInUse: (
+        "A request with this Idempotency-Key is still running (`idempotency_key_in_use`): retry after "
+        "`Retry-After` seconds to get its answer."
+    ),
+    errors.IdempotencyKeyReused: (
+        "This Idempotency-Key came before with another body (`idempotency_key_reused`): nothing was created."
+    ),
 }
 
 # Declared by the app for every operation.
@@ -59,9 +66,11 @@ APP_RESPONSES: dict[int | str, dict[str, Any]] = {
     503: {
         "model": ErrorBody,
         "description": "Temporarily unavailable: the database cannot serve (`database_unavailable`, or a cause "
-        f"an operator must fix: {', '.join(f'`{code}`' for code in errors.database_causes())}), the service's "
-        "configuration cannot be read (`service_misconfigured`), or a Better Auth token's signing keys cannot be "
-        "fetched (`auth_unavailable`). Retry after `Retry-After` seconds.",
+        f"an operator must fix: {', '.join(f'`{code}`' for code in errors.database_causes())}), did not answer "
+        "within the request's time (`database_deadline_exceeded`, `database_statement_timeout`; a write may then "
+        "have happened: retry a create with its Idempotency-Key), the service's configuration cannot be read "
+        "(`service_misconfigured`), or a Better Auth token's signing keys cannot be fetched (`auth_unavailable`). "
+        "Retry after `Retry-After` seconds.",
     },
 }
 
@@ -149,8 +158,10 @@ def _document_errors(operation: dict[str, Any], method: str) -> None:
     503 wherever those statuses are.
     """
     responses: dict[str, Any] = operation.setdefault("responses", {})
-    # FastAPI's validation status; this API answers 400 (docs/adr/0003-domain-errors.md).
-    responses.pop("422", None)
+    # FastAPI's validation status; this API answers 400 (docs/adr/0003-domain-errors.md). A 422 of the API's
+    # own (an Idempotency-Key sent with another body) stays.
+    if "HTTPValidationError" in str(responses.get("422", "")):
+        del responses["422"]
     _declare(responses, "413", _BODY_TOO_LARGE)
     if operation.get("security"):
         _declare(responses, "401", DESCRIPTIONS[errors.AuthenticationFailed], another_cause=False)

@@ -208,11 +208,18 @@ def list_tags(*, session: Session, owner_id: str) -> list[str]:
     return [str(value) for value in session.exec(statement).all()]
 
 
-def create_task(*, session: Session, owner_id: str, data: TaskCreate) -> Task:
+def add_task(*, session: Session, owner_id: str, data: TaskCreate) -> Task:
+    """Insert the task (its id comes back with the INSERT); the caller commits."""
     now = utc_now()
     # Only the task's own columns: the read-only fields a body may carry are never applied.
     task = Task(**data.row(), user_id=owner_id, created_at=now, updated_at=now)
     session.add(task)
+    session.flush()
+    return task
+
+
+def create_task(*, session: Session, owner_id: str, data: TaskCreate) -> Task:
+    task = add_task(session=session, owner_id=owner_id, data=data)
     session.commit()
     return task
 

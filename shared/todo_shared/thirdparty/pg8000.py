@@ -2,24 +2,9 @@
 
 Pinned: pg8000 1.31.6. Relies on the names in ``RELIED_ON`` and on a connection's ``_sock``, ``_usock`` and
 ``_transaction_status`` attributes (checked by a test that also fails when the installed version is not
-``PINNED_VERSION``); the reasons are in docs/adr/0005-pg8000-pipelining.md.
-
-pg8000 sends a statement with parameters as Parse+Sync, Describe+Sync, then Bind+Execute+Sync, waiting for the
-server after each: three round trips. ``PipelinedConnection`` sends Parse, Bind, Describe (portal), Execute
-and Sync in one flight, as libpq's ``PQexecParams`` does; the answers arrive in the order pg8000's message loop
-already handles, and an error at any step makes the server skip to the Sync, so errors are as before. The whole
-exchange stays inside one Sync, which is safe through PgBouncer's transaction mode. COPY keeps pg8000's path.
-
-Two more round trips are saved per request. A transaction's ``BEGIN`` is held back and sent in the flight of
-its first statement (a transaction that runs none sends nothing). A ``ROLLBACK`` is sent without waiting: its
-answer is read before the connection is next used, by when it has arrived (what a request left open ends at
-once on the server, so no PgBouncer server connection stays held). ``COMMIT`` still waits: a write is only
-answered once it is known to hold. ``known_alive`` tells, without a round trip, whether the kept connection
-answered recently and no close or error from the server has arrived since.
-
-It also remembers pg8000's ``%s`` → ``$1`` translation per statement (pg8000 rescans each statement in Python),
-and reads timestamps with ``datetime.fromisoformat`` (pg8000's ``strptime`` is ~50× slower); what that cannot
-read (``infinity``, BC or 5-digit years) still goes to pg8000's parser.
+``PINNED_VERSION``). What ``PipelinedConnection`` sends when, and why that is safe through PgBouncer's transaction
+mode (one flight per statement under one Sync, BEGIN and the request's ``SET LOCAL`` with the first statement,
+ROLLBACK not waited for, writes held for COMMIT's flight, ``known_alive``): docs/adr/0033-round-trips-at-the-floor.md.
 """
 
 from __future__ import annotations
@@ -27,19 +12,31 @@ from __future__ import annotations
 import select
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
 from pg8000 import converters, legacy
-from pg8000.core import DESCRIBE, NULL_BYTE, PORTAL, SYNC_MSG, Context, _flush, _write, make_params
+from pg8000.core import (
+    DESCRIBE,
+    IN_FAILED_TRANSACTION,
+    NULL_BYTE,
+    PORTAL,
+    SYNC_MSG,
+    Context,
+    _flush,
+    _write,
+    make_params,
+)
 from pg8000.exceptions import Error
 
 PINNED_VERSION = "1.31.6"
 # What this module relies on beyond pg8000's documented API (tests/unit/test_thirdparty.py checks each).
 RELIED_ON = (
     "pg8000.core.DESCRIBE",
+    "pg8000.core.IN_FAILED_TRANSACTION",
     "pg8000.core.NULL_BYTE",
     "pg8000.core.PORTAL",
     "pg8000.core.SYNC_MSG",
@@ -124,6 +121,10 @@ class PipelinedConnection(legacy.Connection):  # type: ignore[misc]  # pg8000 sh
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._begin_pending = False
+        # What to send right after a transaction's BEGIN, in the same flight: a ``SET LOCAL`` statement or None.
+        self.transaction_settings: Callable[[], str | None] | None = None
+        self._holding_for_commit = False
+        self._held_for_commit = 0  # statements written, not yet sent: COMMIT's flight carries them
         self._unread_reply: Context | None = None
         self._reading_earlier_reply = False
         self._answered_at = (time.monotonic(), time.time())
@@ -164,18 +165,28 @@ class PipelinedConnection(legacy.Connection):  # type: ignore[misc]  # pg8000 sh
 
     def execute_simple(self, statement: str) -> Context:
         self._read_unread_reply()
+        if self._held_for_commit:
+            self._send_held()
         if statement == self.BEGIN_STATEMENT and not self._in_transaction:
             self._begin_pending = True
             return Context(statement)
         if self._begin_pending:
             # One simple query holding both: one answer, in one round trip.
             self._begin_pending = False
-            statement = f"{self.BEGIN_STATEMENT};{statement}"
+            statement = ";".join((*self._opening_statements(), statement))
         context: Context = super().execute_simple(statement)
         return context
 
+    def _opening_statements(self) -> tuple[str, ...]:
+        settings = self.transaction_settings() if self.transaction_settings is not None else None
+        return (self.BEGIN_STATEMENT,) if settings is None else (self.BEGIN_STATEMENT, settings)
+
     def execute_unnamed(self, statement: str, vals: Any = (), oids: Any = (), stream: Any = None) -> Context:
         self._read_unread_reply()
+        if self._holding_for_commit and stream is None:
+            return self._hold_for_commit(statement, vals, oids)
+        if self._held_for_commit and statement != self.COMMIT_STATEMENT:
+            self._send_held()
         if stream is not None:
             self._send_pending_begin()
             return super().execute_unnamed(statement, vals=vals, oids=oids, stream=stream)
@@ -183,9 +194,10 @@ class PipelinedConnection(legacy.Connection):  # type: ignore[misc]  # pg8000 sh
         context = Context(statement, stream=None)
         if self._begin_pending:
             self._begin_pending = False
-            self.send_PARSE(NULL_BYTE, self.BEGIN_STATEMENT, ())
-            self.send_BIND(NULL_BYTE, ())
-            self.send_EXECUTE()
+            for opening in self._opening_statements():
+                self.send_PARSE(NULL_BYTE, opening, ())
+                self.send_BIND(NULL_BYTE, ())
+                self.send_EXECUTE()
         self.send_PARSE(NULL_BYTE, statement, oids)
         self.send_BIND(NULL_BYTE, params)
         self._send_message(DESCRIBE, PORTAL + NULL_BYTE)
@@ -195,19 +207,66 @@ class PipelinedConnection(legacy.Connection):  # type: ignore[misc]  # pg8000 sh
         self.handle_messages(context)
         return context
 
+    # --- writes sent with COMMIT ------------------------------------------------------------------------------
+
+    COMMIT_STATEMENT = "commit"  # what pg8000's commit() executes
+
+    @contextmanager
+    def sending_with_commit(self) -> Iterator[None]:
+        """Statements executed inside are written, not sent: the next COMMIT's flight carries them, under its
+        Sync, and an error in any of them is raised by that commit (the server then skips the COMMIT). For
+        writes whose answer is only that they worked: no rows are read back (``rowcount`` is unknown)."""
+        self._holding_for_commit = True
+        try:
+            yield
+        finally:
+            self._holding_for_commit = False
+
+    def _hold_for_commit(self, statement: str, vals: Any, oids: Any) -> Context:
+        params = make_params(self.py_types, vals)
+        if self._begin_pending:
+            self._begin_pending = False
+            for opening in self._opening_statements():
+                self.send_PARSE(NULL_BYTE, opening, ())
+                self.send_BIND(NULL_BYTE, ())
+                self.send_EXECUTE()
+        self.send_PARSE(NULL_BYTE, statement, oids)
+        self.send_BIND(NULL_BYTE, params)
+        self.send_EXECUTE()
+        self._held_for_commit += 1
+        return Context(statement)
+
+    def _send_held(self) -> None:
+        """Another statement comes before the COMMIT: the held ones go first, on their own (one round trip)."""
+        self._held_for_commit = 0
+        _write(self._sock, SYNC_MSG)
+        _flush(self._sock)
+        self.handle_messages(Context("held for commit"))
+
     def _send_pending_begin(self) -> None:
         if self._begin_pending:
             self._begin_pending = False
-            super().execute_simple(self.BEGIN_STATEMENT)
+            super().execute_simple(";".join(self._opening_statements()))
 
     def commit(self) -> None:
         self._read_unread_reply()
         if self._begin_pending:  # nothing ran: nothing to commit
             self._begin_pending = False
             return
-        super().commit()
+        held, self._held_for_commit = self._held_for_commit, 0
+        try:
+            super().commit()  # with the statements held for it, if any, ahead of it in the same flight
+        except Error:
+            # A held statement failed and the server skipped the COMMIT: end the transaction as a COMMIT of a
+            # failed transaction does (the ROLLBACK is not waited for).
+            if held and self._transaction_status == IN_FAILED_TRANSACTION:
+                self.rollback()
+            raise
 
     def rollback(self) -> None:
+        if self._held_for_commit:  # written, never sent (an error path): they go first, their errors moot
+            with suppress(Error):
+                self._send_held()
         if self._unread_reply is not None:  # the last thing sent was a ROLLBACK: nothing is open
             return
         if self._begin_pending:
@@ -218,6 +277,15 @@ class PipelinedConnection(legacy.Connection):  # type: ignore[misc]  # pg8000 sh
         self.send_QUERY("rollback")
         _flush(self._sock)
         self._unread_reply = Context("rollback")
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except Error:
+            if self._usock is not None:
+                raise
+            # The goodbye could not go out on a link that had already failed; the socket is closed all the same
+            # (SQLAlchemy would otherwise log "Exception terminating connection" with a traceback).
 
     # --- liveness ------------------------------------------------------------------------------------------
 
@@ -253,3 +321,8 @@ def socket_stream(connection: Any) -> Any:
 
 def replace_socket_stream(connection: Any, stream: Any) -> None:
     connection._sock = stream
+
+
+def raw_socket(connection: Any) -> Any:
+    """The socket (a TLS one over TLS) under the stream: where the read timeout is set."""
+    return getattr(connection, "_usock", None)

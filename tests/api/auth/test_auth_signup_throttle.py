@@ -18,6 +18,7 @@ from tests.support.auth import PASSWORD, run_concurrently, signup, unique_email
 from tests.support.leak_guard import register_email
 from todo_shared.auth import passwords, sign_in
 from todo_shared.auth import throttle as login_throttle
+from todo_shared.db import pruning
 from todo_shared.db.engine import get_engine
 from todo_shared.models import LoginThrottle, utc_now
 
@@ -134,7 +135,7 @@ def test_expired_counters_are_pruned_on_the_throttled_signup_path(
         started = utc_now() - 2 * login_throttle.WINDOW
         session.add(LoginThrottle(key=stale_key, attempts=3, window_started_at=started))
         session.commit()
-    monkeypatch.setattr(sign_in, "PRUNE_ONE_IN", 1)  # "now and then" is every time
+    monkeypatch.setattr(pruning, "PRUNE_ONE_IN", 1)  # "now and then" is every time
     assert_signup_throttled(signup_from(api, address, unique_email("bulk")))
     with Session(get_engine()) as session:
         assert session.get(LoginThrottle, stale_key) is None

@@ -19,9 +19,9 @@ from devtools.functions import load_function
 from tests.support.addresses import SourceAddress, fresh_address, from_address
 from tests.support.app_state import Backend
 from tests.support.auth import PASSWORD, clear_login_throttle, run_concurrently, signup, unique_email
-from todo_shared.auth import sign_in
 from todo_shared.auth import throttle as login_throttle
 from todo_shared.auth.revocation import prune_expired
+from todo_shared.db import pruning
 from todo_shared.db.engine import get_engine
 from todo_shared.http.app_factory import create_app
 from todo_shared.models import LoginThrottle, RevokedToken, utc_now
@@ -233,7 +233,7 @@ def test_expired_counters_are_pruned_on_the_throttled_path(
         started = utc_now() - 2 * login_throttle.WINDOW
         session.add(LoginThrottle(key=stale_key, attempts=3, window_started_at=started))
         session.commit()
-    monkeypatch.setattr(sign_in, "PRUNE_ONE_IN", 1)  # "now and then" is every time
+    monkeypatch.setattr(pruning, "PRUNE_ONE_IN", 1)  # "now and then" is every time
     assert_throttled(login(api, unique_email("spray"), "password1", address))
     assert stale_key not in throttle_rows()
 

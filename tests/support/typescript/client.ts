@@ -3,7 +3,8 @@
 // the document is called here (tests/system/test_typescript_client.py checks that, type-checks this file with
 // tsc under several openapi-typescript settings, and runs it against the local server).
 //
-// What it relies on, as a frontend does: create with a title only, or with tags, a category and `dueDate`;
+// What it relies on, as a frontend does: create with a title only, or with tags, a category and `dueDate`, and
+// an Idempotency-Key whose retry replays the first answer;
 // response fields read as non-optional (`status`, `tags` and `category` included); the task as read sent back
 // with one field changed (PUT, `status` too), a partial PUT, a partial PATCH; complete with no body, `{}` and a
 // state; the ETag as If-Match; both path styles, the list a page object on /api/tasks and a bare array (paging in
@@ -285,8 +286,13 @@ export async function logOut(api: Api): Promise<void> {
 // Typed wrappers as frontends write them (`updateTask(id, Partial<Task>)`). Their parameter types also refuse a
 // typo'd field in an object literal, which openapi-fetch's generic options do not check (excess properties are
 // not checked against a type parameter's constraint).
-export async function createTask(api: Api, draft: TaskDraft): Promise<Task> {
-  const { data, error, response } = await api.POST("/api/tasks", { body: draft });
+// Each create carries a new Idempotency-Key: retried with the same key (after a 503 or a dropped connection), it
+// answers the first answer again and never makes a second task.
+export async function createTask(api: Api, draft: TaskDraft, key: string = crypto.randomUUID()): Promise<Task> {
+  const { data, error, response } = await api.POST("/api/tasks", {
+    body: draft,
+    params: { header: { "Idempotency-Key": key } },
+  });
   if (error !== undefined) {
     throw new Error(`create: ${response.status} ${error.code}: ${error.detail}`);
   }
@@ -334,15 +340,24 @@ export async function tasksFlow(api: Api): Promise<string[]> {
   check(full.data.tags.join() === "Money,home" && full.data.category === "Admin", "tags normalised, category");
 
   // Create as other frontends write it: the tags as one string, dueDate, status, priority in capitals.
-  const spelled = await createTask(api, {
+  const spelledDraft: TaskDraft = {
     title: "Water plants",
     tags: "garden, home",
     dueDate: "2026-12-02",
     status: "completed",
     // The types name the canonical spelling; the API takes any case (a frontend in plain JavaScript sends this).
     priority: "LOW" as string as Priority,
-  });
+  };
+  const spelledKey = crypto.randomUUID();
+  const spelled = await createTask(api, spelledDraft, spelledKey);
   check(spelled.completed && spelled.status === "completed" && spelled.priority === "low", "other spellings");
+  // Its retry, as after a lost answer: the same task, marked as a replay, nothing more created.
+  const retried = await api.POST("/api/tasks", {
+    body: spelledDraft,
+    params: { header: { "Idempotency-Key": spelledKey } },
+  });
+  check(retried.response.status === 201 && retried.data?.id === spelled.id, "a retry answers the first create");
+  check(retried.response.headers.get("Idempotent-Replayed") === "true", "the retry is marked as a replay");
   check(spelled.due_date?.startsWith("2026-12-02T00:00:00") === true, "dueDate");
 
   // Read it back: the ETag of the read is what the next write sends.

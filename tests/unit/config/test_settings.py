@@ -132,6 +132,7 @@ def test_frontend_origin_with_a_path_is_refused(tmp_path: Path) -> None:
         ("JWT_EXPIRES_MINUTES", "abc", "JWT_EXPIRES_MINUTES must be a whole number"),
         ("JWT_EXPIRES_MINUTES", "0", "JWT_EXPIRES_MINUTES must be between 1 and 43200"),
         ("DATABASE_TIMEOUT_SECONDS", "-1", "DATABASE_TIMEOUT_SECONDS must be between"),
+        ("REQUEST_DEADLINE_SECONDS", "0", "REQUEST_DEADLINE_SECONDS must be between 0.5 and 900"),
         ("ENVIRONMENT", "staging", "ENVIRONMENT must be 'local' or 'production'"),
         ("USER_PATH_TASK_LIST", "tasks", "USER_PATH_TASK_LIST must be 'array' or 'object', got 'tasks'"),
     ],

@@ -8,11 +8,12 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from tests.support.app_state import Backend
 from tests.support.round_trips import RoundTrips
-from todo_shared.db import pg8000_dialect
+from todo_shared.config.settings import get_settings
+from todo_shared.db import deadline, pg8000_dialect
 from todo_shared.db.engine import build_engine
 
 pytestmark = [
@@ -60,6 +61,34 @@ def test_the_first_statement_carries_begin_in_its_round_trip(
         second = connection.execute(text("SELECT txid_current()")).scalar_one()
         connection.rollback()
     assert first == second  # one transaction: BEGIN ran before the first statement
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["SELECT current_setting('statement_timeout')", "SELECT current_setting(CAST(:name AS text))"],
+    ids=["simple", "params"],
+)
+def test_the_requests_deadline_rides_with_begin_as_set_local_and_ends_with_the_transaction(
+    engine: Engine, round_trips: RoundTrips, statement: str
+) -> None:
+    """The server's statement_timeout for what is left of the budget costs no round trip, and through PgBouncer's
+    transaction mode nothing of it stays on the server connection the next transaction is given."""
+    with deadline.open_budget(invocation_left_seconds=None), engine.connect() as connection:
+        timeout = connection.execute(text(statement), {"name": "statement_timeout"}).scalar_one()
+        assert round_trips.count == 1
+        connection.rollback()
+    budget_ms = get_settings().request_deadline_seconds * 1000
+    assert timeout.endswith("ms") or timeout.endswith("s")
+    assert 0 < _milliseconds(timeout) <= budget_ms
+    with engine.connect() as connection:  # no request, no budget: the server's default again
+        assert connection.execute(text("SHOW statement_timeout")).scalar_one() == "0"
+
+
+def _milliseconds(setting: str) -> float:
+    """PostgreSQL shows 9750 ms as "9750ms" and 10000 ms as "10s"."""
+    if setting.endswith("ms"):
+        return float(setting[:-2])
+    return float(setting[:-1]) * 1000
 
 
 @pytest.fixture
@@ -156,3 +185,48 @@ def test_a_connection_the_server_closed_is_replaced_at_checkout(
     assert after is not before
     assert after is not None
     assert after.known_alive(max_idle_seconds=60)
+
+
+def test_a_write_sent_with_commit_travels_in_its_flight(
+    engine: Engine, direct: Engine, round_trips: RoundTrips, scratch_table: str
+) -> None:
+    with engine.connect() as connection:
+        connection.execute(text("INSERT INTO kept_rollback VALUES (:v)"), {"v": "first"})
+        round_trips.count = 0
+        with connection.connection.dbapi_connection.sending_with_commit():  # type: ignore[union-attr]
+            connection.execute(text("INSERT INTO kept_rollback VALUES (:v)"), {"v": "with the commit"})
+        assert round_trips.count == 0  # written, not sent
+        connection.commit()
+        assert round_trips.count == 1
+    with direct.connect() as check:
+        assert check.execute(text("SELECT count(*) FROM kept_rollback")).scalar_one() == 2
+
+
+def test_an_error_in_a_write_sent_with_commit_is_the_commits_and_nothing_holds(
+    engine: Engine, direct: Engine, scratch_table: str
+) -> None:
+    with engine.connect() as connection:
+        connection.execute(text("INSERT INTO kept_rollback VALUES (:v)"), {"v": "undone"})
+        with connection.connection.dbapi_connection.sending_with_commit():  # type: ignore[union-attr]
+            connection.execute(
+                text("INSERT INTO kept_rollback VALUES (CAST(1 / :zero AS text))"), {"zero": 0}
+            )
+        with pytest.raises(DBAPIError, match="division by zero"):
+            connection.commit()
+        connection.rollback()
+        assert connection.execute(text("SELECT count(*) FROM kept_rollback")).scalar_one() == 0
+    with direct.connect() as check:
+        assert check.execute(text("SELECT count(*) FROM kept_rollback")).scalar_one() == 0
+
+
+def test_a_statement_before_the_commit_sends_the_held_write_first(
+    engine: Engine, round_trips: RoundTrips, scratch_table: str
+) -> None:
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+        with connection.connection.dbapi_connection.sending_with_commit():  # type: ignore[union-attr]
+            connection.execute(text("INSERT INTO kept_rollback VALUES (:v)"), {"v": "held"})
+        round_trips.count = 0
+        assert connection.execute(text("SELECT count(*) FROM kept_rollback")).scalar_one() == 1
+        assert round_trips.count == 2  # the held write on its own, then the statement
+        connection.rollback()
