@@ -6,6 +6,7 @@ import ast
 import copy
 import os
 import re
+import secrets
 import subprocess
 from pathlib import Path
 from typing import Any, get_args
@@ -18,7 +19,13 @@ from devtools.functions import function_names, load_function
 from devtools.paths import FUNCTIONS_DIR, LAYER_DIR
 from devtools.route_check import route_mismatches
 from todo_shared.config import secrets_extension
-from todo_shared.config.settings import TaskListShape, user_path_task_list
+from todo_shared.config.settings import (
+    Settings,
+    SettingsError,
+    TaskListShape,
+    load_settings,
+    user_path_task_list,
+)
 from todo_shared.http.app_factory import create_app
 
 
@@ -349,3 +356,80 @@ def test_reserved_concurrency_is_an_optional_parameter_per_database_function_off
         }
     assert "ReservedConcurrentExecutions" not in functions["docs"]  # it never touches the database
     assert "ReservedConcurrentExecutions" not in document["Globals"]["Function"]
+
+
+TOKEN_PARAMETERS = {
+    "FrontendTokenMaxLifetimeMinutes": "FRONTEND_TOKEN_MAX_LIFETIME_MINUTES",
+    "FrontendJwtIssuer": "FRONTEND_JWT_ISSUER",
+    "FrontendJwtAudience": "FRONTEND_JWT_AUDIENCE",
+}
+NEON_URL = "postgresql://alex:AbC123dEf@ep-x-pooler.us-east-2.aws.neon.tech/neondb?sslmode=require"
+
+
+def _deployed_settings(document: dict[str, Any], overrides: dict[str, str]) -> Settings:
+    """The settings a deployed function loads with these parameter values (the secrets' values stand in for
+    the references the functions read)."""
+    variables = template.resolve(
+        document["Globals"]["Function"]["Environment"]["Variables"],
+        template.parameter_values(document, overrides),
+    )
+    env = {name: str(value) for name, value in variables.items() if not name.endswith("_REF")}
+    env.update(
+        {
+            "FRONTEND_URL": "https://todo.vercel.app",  # FrontendOrigins, joined by !Join
+            "DATABASE_URL": NEON_URL,
+            "BETTER_AUTH_SECRET": secrets.token_urlsafe(32),
+        }
+    )
+    return load_settings(env)
+
+
+def test_the_token_settings_are_parameters_whose_defaults_are_the_settings_defaults(
+    document: dict[str, Any],
+) -> None:
+    variables = document["Globals"]["Function"]["Environment"]["Variables"]
+    for parameter, setting_name in TOKEN_PARAMETERS.items():
+        assert variables[setting_name] == {"Ref": parameter}
+    settings = _deployed_settings(document, {})
+    assert (
+        settings.frontend_token_max_lifetime_minutes
+        == Settings.model_fields["frontend_token_max_lifetime_minutes"].default
+    )
+    assert (settings.frontend_jwt_issuer, settings.frontend_jwt_audience) == (None, None)
+
+
+def test_every_lifetime_cap_the_template_allows_starts_the_functions(document: dict[str, Any]) -> None:
+    """The parameter's range is the setting's, less the values under the API's own tokens' lifetime, which
+    would stop every function at start-up (a 503 on every request)."""
+    parameter = document["Parameters"]["FrontendTokenMaxLifetimeMinutes"]
+    for value in (parameter["MinValue"], parameter["Default"], parameter["MaxValue"]):
+        settings = _deployed_settings(document, {"FrontendTokenMaxLifetimeMinutes": str(value)})
+        assert settings.frontend_token_max_lifetime_minutes == value
+    with pytest.raises(SettingsError, match="JWT_EXPIRES_MINUTES"):
+        _deployed_settings(document, {"FrontendTokenMaxLifetimeMinutes": str(parameter["MinValue"] - 1)})
+    with pytest.raises(SettingsError, match="FRONTEND_TOKEN_MAX_LIFETIME_MINUTES"):
+        _deployed_settings(document, {"FrontendTokenMaxLifetimeMinutes": str(parameter["MaxValue"] + 1)})
+
+
+@pytest.mark.parametrize("parameter", ["FrontendJwtIssuer", "FrontendJwtAudience"])
+def test_an_issuer_or_audience_the_template_allows_is_the_one_checked(
+    document: dict[str, Any], parameter: str
+) -> None:
+    pattern = re.compile(document["Parameters"][parameter]["AllowedPattern"])
+    field = TOKEN_PARAMETERS[parameter].lower()
+    for value in ("nextjs-frontend", "https://todo.vercel.app", "~" * 255):
+        assert pattern.fullmatch(value)
+        assert getattr(_deployed_settings(document, {parameter: value}), field) == value
+    # What the setting would refuse (a 503 naming it on every request) cannot be deployed, but for one issuer.
+    for value in ("é", "tab\there", "x" * 256):
+        assert not pattern.fullmatch(value)
+    with pytest.raises(SettingsError, match="todo-api"):
+        _deployed_settings(document, {"FrontendJwtIssuer": "todo-api"})
+
+
+def test_every_parameter_is_in_the_readme_table(document: dict[str, Any]) -> None:
+    """README, "Deploy to AWS": an operator finds every parameter there."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    rows = [line for line in readme.splitlines() if line.startswith("| `")]
+    named = {name for line in rows for name in re.findall(r"`([A-Za-z]+)`", line.split("|")[1])}
+    assert sorted(set(document["Parameters"]) - named) == []
