@@ -192,6 +192,7 @@ class Request:
     method: str
     url: str
     token: str | None  # its bearer token
+    idempotency_key: str | None
     status: int | None = None
 
 
@@ -309,7 +310,10 @@ class Flow:
                 bearer = headers.get("authorization", "")
                 token = bearer.removeprefix("Bearer ") if bearer.startswith("Bearer ") else None
                 self.sent[params["requestId"]] = Request(
-                    params["request"]["method"], params["request"]["url"], token
+                    params["request"]["method"],
+                    params["request"]["url"],
+                    token,
+                    headers.get("idempotency-key"),
                 )
             elif event.get("method") == "Network.responseReceived" and params["requestId"] in self.sent:
                 self.sent[params["requestId"]].status = params["response"]["status"]
@@ -393,6 +397,12 @@ def _run(flow: Flow, email: str) -> str:
     flow.wait("'Buy milk' listed", flow.listed({"Buy milk"}))
     flow.fill(new_task, {"New task": "Write report", "Tags": "work"})
     flow.wait("both tasks listed", flow.listed({"Buy milk", "Write report"}))
+    creates = [r for r in flow.requests() if r.method == "POST" and r.url.endswith("/tasks")]
+    keys = {r.idempotency_key for r in creates if r.idempotency_key}
+    if len(creates) != 2 or len(keys) != 2:
+        flow.fail(
+            f"each create must carry its own Idempotency-Key: {[(r.url, r.idempotency_key) for r in creates]}"
+        )
 
     flow.step("list")
     rows = flow.rows()

@@ -2,7 +2,15 @@
 
 import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useMemo, useState, type FormEvent } from "react";
-import { ApiToken, apiClient, problem, signOutAndRevoke, type Task, type TaskStatus } from "@/lib/api";
+import {
+  ApiToken,
+  apiClient,
+  createTask,
+  problem,
+  signOutAndRevoke,
+  type Task,
+  type TaskStatus,
+} from "@/lib/api";
 import type { TokenMode } from "@/lib/token-mode";
 
 type Props = { apiUrl: string; tokenMode: TokenMode; user: { id: string; name: string; email: string } };
@@ -68,10 +76,7 @@ export function TaskBoard({ apiUrl, tokenMode, user }: Props) {
     const form = event.currentTarget;
     const fields = new FormData(form);
     const created = await change(
-      api.POST("/api/{user_id}/tasks", {
-        params: { path: userPath },
-        body: { title: String(fields.get("title")), tags: tagList(String(fields.get("tags"))) },
-      }),
+      createTask(api, user.id, { title: String(fields.get("title")), tags: tagList(String(fields.get("tags"))) }),
     );
     if (created) form.reset();
   }

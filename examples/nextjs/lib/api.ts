@@ -91,6 +91,35 @@ export function apiClient(baseUrl: string, token: ApiToken) {
   return client;
 }
 
+export type NewTask = components["schemas"]["TaskCreate"];
+
+// How long a create waits, at most, before its one retry after a 503 (the API's Retry-After, capped).
+const RETRY_WAIT_LIMIT_S = 5;
+
+/** A new Idempotency-Key: 128 random bits in hex (crypto.randomUUID needs a secure context; this does not). */
+function idempotencyKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/** Creates a task under a new Idempotency-Key, retried once with that key when the answer was lost (a network
+ * error: the task may exist) or the API was briefly unavailable (503): the retry answers the first create's
+ * answer when there was one, so a retry never makes a second task. */
+export async function createTask(api: Api, userId: string, body: NewTask) {
+  const key = idempotencyKey();
+  const params = { path: { user_id: userId }, header: { "Idempotency-Key": key } };
+  const send = () => api.POST("/api/{user_id}/tasks", { params, body });
+  try {
+    const first = await send();
+    if (first.response.status !== 503) return first;
+    const retryAfter = Number(first.response.headers.get("Retry-After")) || 1;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(retryAfter, RETRY_WAIT_LIMIT_S) * 1000));
+  } catch {
+    // Fall through to the retry: the same key finds the create if it happened.
+  }
+  return send();
+}
+
 /** Sign-out, the API first: its logout revokes the token the page holds (on every Lambda container at once),
  * then Better Auth ends the session, after which this app hands out no new token. A copy of a token taken
  * earlier (another tab, a script) is not known here and stays valid until its exp: keep lifetimes short.
