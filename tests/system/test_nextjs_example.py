@@ -1,6 +1,6 @@
 """The reference frontend, for real: examples/nextjs built with `next build`, served by `next start`, and driven in
 headless Chromium through sign-up, two tasks with tags, list, edit, toggle, filters by status and by tag, delete,
-reload and sign-out, in both token modes (the Better Auth jwt plugin's token, with Better Auth's tables in SQLite;
+reload, a create that meets a busy database and sign-out, in both token modes (the Better Auth jwt plugin's token, with Better Auth's tables in SQLite;
 the HS256 token its server signs with the shared secret, with them in PostgreSQL), against the API behind the local gateway (API Gateway's CORS and events), whose
 FRONTEND_URL and BETTER_AUTH_URL are the example's origin.
 
@@ -13,7 +13,8 @@ FRONTEND_URL and BETTER_AUTH_URL and share ``$TODO_EXAMPLE_SECRET`` as its BETTE
 reach this machine's ``localhost`` under another name (the Docker bridge's 172.17.0.1): there the host is that
 address, which the example then listens on, so that the browser, the tokens' ``iss`` and the API's JWKS fetch
 all name one origin (the API must be served there too: Chromium refuses a page on a non-loopback http origin
-calls to a loopback address). tests/system/test_sam_local.py runs it so.
+calls to a loopback address). tests/system/test_sam_local.py runs it so, without the busy-database step (its
+database is not this test's to lock).
 
 Without Chromium or Node.js these tests skip; in CI (CI=true, or TODO_REQUIRE_POSTGRES=1 as .ci/run sets for its
 tests) they fail instead."""
@@ -27,6 +28,7 @@ import re
 import secrets
 import shutil
 import signal
+import sqlite3
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -67,6 +69,7 @@ class Api:
     frontend_host: str  # the name the browser and the API use for the example (it listens there)
     frontend_port: int
     log: Path | None  # the gateway's output, when this test started it
+    database: Path | None  # the gateway's SQLite file, when this test started it
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     if given:
         host = os.environ.get("TODO_EXAMPLE_FRONTEND_HOST", "localhost")
         port = int(os.environ["TODO_EXAMPLE_FRONTEND_PORT"])
-        yield Api(given, os.environ["TODO_EXAMPLE_SECRET"], host, port, None)
+        yield Api(given, os.environ["TODO_EXAMPLE_SECRET"], host, port, None, None)
         return
     state = tmp_path_factory.mktemp("example-api")
     frontend_port = free_port()
@@ -110,7 +113,10 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     )
     log = state / "gateway.log"
     with running_server("devtools.local_gateway", env, log=log) as base:
-        yield Api(base.replace("127.0.0.1", "localhost"), secret, "localhost", frontend_port, log)
+        # LOCAL_STATE_DIR's default database (the settings' local default).
+        yield Api(
+            base.replace("127.0.0.1", "localhost"), secret, "localhost", frontend_port, log, state / "todo.db"
+        )
 
 
 @pytest.fixture(scope="module")
@@ -382,6 +388,35 @@ def test_the_example_frontend_runs_the_whole_flow(
         print(f"  {outcome}")
 
 
+def _create_while_busy(flow: Flow, database: Path) -> None:
+    """A create that meets a database held by another writer (a 503 once SQLite's busy wait ends) is sent again
+    with the same Idempotency-Key after the answer's Retry-After, the database free by then: one task, listed."""
+    title = "Call the plumber"
+    sent_before = len(flow.requests())
+
+    def creates() -> list[Request]:
+        return [r for r in flow.requests()[sent_before:] if r.method == "POST" and r.url.endswith("/tasks")]
+
+    writer = sqlite3.connect(database, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")  # the API's writes wait for it, then fail
+        flow.fill(flow.driver.find_element(By.CSS_SELECTOR, "main > form"), {"New task": title})
+        answered = time.monotonic() + STEP_SECONDS
+        while not any(r.status is not None for r in creates()) and time.monotonic() < answered:
+            time.sleep(0.1)
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    flow.wait("the task listed, once", flow.listed({"Buy milk", title}))
+    sent = [(r.status, r.idempotency_key) for r in creates()]
+    if (
+        [status for status, _ in sent] != [503, 201]
+        or len({key for _, key in sent}) != 1
+        or sent[0][1] is None
+    ):
+        flow.fail(f"the create and its retry (status, Idempotency-Key): {sent}")
+
+
 def _run(flow: Flow, email: str) -> str:
     """The flow; what it saw of the page's tokens."""
     driver, origin = flow.driver, flow.frontend.origin
@@ -448,6 +483,10 @@ def _run(flow: Flow, email: str) -> str:
     flow.wait("'Buy milk' still there, completed", flow.listed({"Buy milk"}))
     if not flow.completed("Buy milk"):
         flow.fail("'Buy milk' is no longer completed after the reload")
+
+    if flow.api.database is not None:
+        flow.step("create while the database is busy")
+        _create_while_busy(flow, flow.api.database)
 
     flow.step("sign out")
     second_session = flow.requests()[len(first_session) :]
