@@ -1,8 +1,10 @@
 """The reference frontend, for real: examples/nextjs built with `next build`, served by `next start`, and driven in
-headless Chromium through sign-up, two tasks with tags, list, edit, toggle, filters by status and by tag, delete,
-reload, a create that meets a busy database and sign-out, in both token modes (the Better Auth jwt plugin's token, with Better Auth's tables in SQLite;
-the HS256 token its server signs with the shared secret, with them in PostgreSQL), against the API behind the local gateway (API Gateway's CORS and events), whose
-FRONTEND_URL and BETTER_AUTH_URL are the example's origin.
+headless Chromium through sign-up, two tasks with tags, list (and the same tasks through the other kind of token for
+that user: a frontend switching modes keeps its users' tasks), edit, toggle, filters by status and by tag, delete,
+reload, a create that meets a busy database and sign-out, in both token modes (the Better Auth jwt plugin's token,
+with Better Auth's tables in SQLite; the HS256 token its server signs with the shared secret, with them in
+PostgreSQL), against the API behind the local gateway (API Gateway's CORS and events), whose FRONTEND_URL and
+BETTER_AUTH_URL are the example's origin.
 
 A screenshot of every step goes to .artifacts/nextjs/<mode>/ (or TODO_ARTIFACTS_DIR). A failing step says which
 step, what the page showed (its alert: the API's ``detail``) and what the gateway logged.
@@ -38,6 +40,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import httpx
+import jwt
 import pytest
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.webdriver import WebDriver
@@ -343,9 +346,10 @@ class Flow:
     def _token_path(self) -> str:
         return "/api/token" if self.frontend.mode == "hs256" else "/api/auth/token"
 
-    def token(self) -> str | None:
-        """A token for the API, fetched as the page fetches it (the session's cookie goes along)."""
-        path = self._token_path()
+    def token(self, path: str | None = None) -> str | None:
+        """A token for the API, fetched as the page fetches it (the session's cookie goes along), from ``path``
+        (default: the route of this mode)."""
+        path = path or self._token_path()
         answer: dict[str, Any] = self.driver.execute_async_script(
             "const done = arguments[arguments.length - 1];"
             f"fetch({json.dumps(path)}, {{cache: 'no-store'}})"
@@ -386,6 +390,31 @@ def test_the_example_frontend_runs_the_whole_flow(
             f"\n  example, {mode} mode, Better Auth on {on}: {flow.step_number} steps in {took:.0f} s; {flow.shots}"
         )
         print(f"  {outcome}")
+
+
+def _the_other_token_kind_sees_the_same_tasks(flow: Flow) -> None:
+    """The same user through the other kind of token sees the same tasks (a frontend that switches TOKEN_MODE
+    keeps its users' tasks): in jwt mode an HS256 ``{sub}`` token signed with the shared secret for 7 days, as
+    the guide's server route signs it; in hs256 mode the Better Auth jwt plugin's own token (/api/auth/token)."""
+    page_tokens = {request.token for request in flow.requests() if request.token}
+    user_id = _claims(next(iter(page_tokens)))["sub"]
+    if flow.frontend.mode == "jwt":
+        now = int(time.time())
+        claims = {"sub": user_id, "iat": now, "exp": now + 7 * 24 * 3600}
+        other: str | None = jwt.encode(claims, flow.api.secret, algorithm="HS256")
+    else:
+        other = flow.token("/api/auth/token")
+    if other is None:
+        flow.fail("no token of the other kind for the signed-in user")
+    answer = httpx.get(
+        f"{flow.api.base}/api/{user_id}/tasks",
+        headers={"Origin": flow.frontend.origin, "Authorization": f"Bearer {other}"},
+    )
+    titles = {task["title"] for task in answer.json()} if answer.status_code == 200 else None
+    if titles != flow.titles():
+        flow.fail(
+            f"the other token kind: {answer.status_code}, tasks {titles} (the page lists {flow.titles()})"
+        )
 
 
 def _create_while_busy(flow: Flow, database: Path) -> None:
@@ -447,6 +476,9 @@ def _run(flow: Flow, email: str) -> str:
     if tags != {"Buy milk": ["#home", "#errands"], "Write report": ["#work"]}:
         flow.fail(f"the tags shown are {tags}")
     flow.shot("the tags shown")
+
+    flow.step("the other token kind")
+    _the_other_token_kind_sees_the_same_tasks(flow)
 
     flow.step("edit")
     flow.button(rows["Write report"], "Edit").click()
