@@ -7,24 +7,21 @@ Better Auth account is marked legacy and adopted by the first Better Auth token 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from devtools.migrate import alembic_config, migrate
+from devtools.migrate import migrate
 from tests.support.app_state import empty_database
+from tests.support.schema_checks import downgrade, plans, scratch_engine, statements_sent
 from todo_shared.auth.claims import TokenError, VerifiedToken
 from todo_shared.auth.users import find_by_email, user_for_token
-from todo_shared.db.engine import build_engine
 from todo_shared.models import LEGACY_BETTER_AUTH_ISSUER, LOCAL_ISSUER
 
 BETTER_AUTH = "https://auth.example.com"
@@ -32,15 +29,6 @@ LOCAL_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
 BA_ID = "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY"
 CAROL_SUB = "cArOl5fG7hJ9kL1mN3pQ5rS7tU9vW1x"
 OTHER_ORIGIN = "https://other.example.com"
-
-
-@contextmanager
-def _engine(url: str) -> Iterator[Engine]:
-    engine = build_engine(url, keep_connections=False)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def _insert(engine: Engine, sql: str, **values: Any) -> None:
@@ -84,16 +72,9 @@ def _local_token(user_id: str) -> VerifiedToken:
     )
 
 
-def _downgrade(url: str, revision: str) -> None:
-    with _engine(url) as engine, engine.begin() as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
-
-
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
 def test_existing_accounts_get_their_identity_and_keep_their_tasks(kind: str, tmp_path: Path) -> None:
-    with empty_database(kind, tmp_path) as url, _engine(url) as engine:
+    with empty_database(kind, tmp_path) as url, scratch_engine(url) as engine:
         migrate(url, "0003")
         _user_at_0003(engine, LOCAL_ID, "carol@example.com", "$2b$04$hash")
         _user_at_0003(engine, BA_ID, "bea@example.com", None)
@@ -133,7 +114,7 @@ def test_existing_accounts_get_their_identity_and_keep_their_tasks(kind: str, tm
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
 def test_downgrade_refuses_while_an_email_has_two_accounts(kind: str, tmp_path: Path) -> None:
-    with empty_database(kind, tmp_path) as url, _engine(url) as engine:
+    with empty_database(kind, tmp_path) as url, scratch_engine(url) as engine:
         migrate(url, "0004")
         for user_id, issuer, password_hash in (
             (LOCAL_ID, LOCAL_ISSUER, "$2b$04$hash"),
@@ -148,11 +129,11 @@ def test_downgrade_refuses_while_an_email_has_two_accounts(kind: str, tmp_path: 
                 p=password_hash,
             )
         with pytest.raises(RuntimeError, match="1 email\\(s\\) belong to more than one account"):
-            _downgrade(url, "0003")
+            downgrade(url, "0003")
         with engine.connect() as connection:
             assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0004"
         _insert(engine, "DELETE FROM users WHERE id = :i", i=BA_ID)
-        _downgrade(url, "0003")
+        downgrade(url, "0003")
         with engine.connect() as connection:
             assert connection.execute(text("SELECT id, email FROM users")).all() == [
                 (LOCAL_ID, "carol@example.com")
@@ -166,7 +147,7 @@ def test_downgrade_refuses_while_an_email_has_two_accounts(kind: str, tmp_path: 
 def test_the_token_check_and_the_login_lookup_use_their_indexes(tmp_path: Path) -> None:
     """The statements the code sends, explained by PostgreSQL over a few thousand accounts of both kinds:
     each reads its unique index (the partial one too: the lookup by email spells out its predicate)."""
-    with empty_database("postgres", tmp_path) as url, _engine(url) as engine:
+    with empty_database("postgres", tmp_path) as url, scratch_engine(url) as engine:
         migrate(url)
         with engine.begin() as connection:
             connection.exec_driver_sql(
@@ -175,26 +156,15 @@ def test_the_token_check_and_the_login_lookup_use_their_indexes(tmp_path: Path) 
                 "'user' || n || '@example.com', now(), now() FROM generate_series(1, 5000) AS n"
             )
             connection.exec_driver_sql("ANALYZE users")
-        sent: list[tuple[str, Any]] = []
-
-        def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
-            if "FROM users" in statement:
-                sent.append((statement, parameters))
-
-        event.listen(engine, "before_cursor_execute", record)
-        with Session(engine) as session, pytest.raises(TokenError):
-            user_for_token(session=session, token=_local_token(LOCAL_ID))
-        with Session(engine) as session:
-            find_by_email(session=session, email="nobody@example.com")
-        event.remove(engine, "before_cursor_execute", record)
+        with statements_sent(engine, "users") as sent:
+            with Session(engine) as session, pytest.raises(TokenError):
+                user_for_token(session=session, token=_local_token(LOCAL_ID))
+            with Session(engine) as session:
+                find_by_email(session=session, email="nobody@example.com")
         assert len(sent) == 2, sent
-        with engine.connect() as connection:
-            plans = [
-                "\n".join(str(row[0]) for row in connection.exec_driver_sql(f"EXPLAIN {sql}", parameters))
-                for sql, parameters in sent
-            ]
-    assert "Index Scan using uq_users_issuer_subject" in plans[0], plans[0]
-    assert "Index Scan using uq_users_local_email_lower" in plans[1], plans[1]
+        by_token, by_email = plans(engine, sent)
+    assert "Index Scan using uq_users_issuer_subject" in by_token, by_token
+    assert "Index Scan using uq_users_local_email_lower" in by_email, by_email
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
@@ -203,7 +173,7 @@ def test_frontend_users_may_have_no_email_and_the_migration_keeps_everything_els
 ) -> None:
     """0006 makes users.email nullable. On SQLite it swaps the column in place: copying the table (the usual
     way) with foreign keys on would cascade-delete every task and session of every account."""
-    with empty_database(kind, tmp_path) as url, _engine(url) as engine:
+    with empty_database(kind, tmp_path) as url, scratch_engine(url) as engine:
         migrate(url, "0005")
         _insert(
             engine,
@@ -222,9 +192,9 @@ def test_frontend_users_may_have_no_email_and_the_migration_keeps_everything_els
             frontend = user_for_token(session=session, token=replace(_better_auth_token(BA_ID), email=None))
             assert (frontend.id, frontend.email) == (BA_ID, None)
         with pytest.raises(RuntimeError, match="1 account\\(s\\) have no email"):
-            _downgrade(url, "0005")
+            downgrade(url, "0005")
         _insert(engine, "DELETE FROM users WHERE id = :i", i=BA_ID)
-        _downgrade(url, "0005")
+        downgrade(url, "0005")
         migrate(url)
         with engine.connect() as connection:
             users = connection.execute(text("SELECT id, email FROM users")).all()
