@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, tuple_
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
@@ -20,12 +20,17 @@ PRUNE_BATCH = 500
 PRUNE_ONE_IN = 32
 
 
-def delete_expired(session: Session, key: Any, expired: ColumnElement[bool], batch: int = PRUNE_BATCH) -> int:
-    """Delete up to ``batch`` rows matching ``expired``, named by their primary ``key`` column. The caller
-    commits. On PostgreSQL rows locked by another transaction are skipped (``SKIP LOCKED``), so concurrent
-    prunes never wait for each other or deadlock."""
-    victims = select(key).where(expired).limit(batch).with_for_update(skip_locked=True)
-    result = session.exec(delete(key.class_).where(col(key).in_(victims)))
+def delete_expired(
+    session: Session, key: Any | tuple[Any, ...], expired: ColumnElement[bool], batch: int = PRUNE_BATCH
+) -> int:
+    """Delete up to ``batch`` rows matching ``expired``, named by their primary ``key``: a column, or a tuple
+    of columns for a composite key. The caller commits. On PostgreSQL rows locked by another transaction are
+    skipped (``SKIP LOCKED``), so concurrent prunes never wait for each other or deadlock."""
+    attributes = key if isinstance(key, tuple) else (key,)
+    columns = [col(attribute) for attribute in attributes]
+    victims = select(*columns).where(expired).limit(batch).with_for_update(skip_locked=True)
+    named = columns[0] if len(columns) == 1 else tuple_(*columns)
+    result = session.exec(delete(attributes[0].class_).where(named.in_(victims)))
     return int(result.rowcount)
 
 

@@ -19,13 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, literal, true, tuple_
+from sqlalchemy import ColumnElement, and_, delete, func, insert, literal, true
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from todo_shared.db.engine import commit_with
 from todo_shared.db.failures import is_unique_violation
-from todo_shared.db.pruning import PRUNE_BATCH, prune_occasionally
+from todo_shared.db.pruning import PRUNE_BATCH, delete_expired, prune_occasionally
 from todo_shared.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from todo_shared.models import IdempotencyRecord, Task, utc_now
 
@@ -120,15 +120,6 @@ def _same(owner_id: str, key: str) -> tuple[ColumnElement[bool], ColumnElement[b
 
 
 def prune_expired(session: Session, now: datetime, batch: int = PRUNE_BATCH) -> int:
-    """Delete up to ``batch`` keys older than the retention, skipping rows another transaction holds (as
-    ``todo_shared.db.pruning.delete_expired``, for a two-column key). The caller commits."""
+    """Delete up to ``batch`` keys older than the retention. The caller commits."""
     expired = col(IdempotencyRecord.created_at) < now - IDEMPOTENCY_RETENTION
-    pair = tuple_(col(IdempotencyRecord.user_id), col(IdempotencyRecord.key))
-    victims = (
-        select(col(IdempotencyRecord.user_id), col(IdempotencyRecord.key))
-        .where(expired)
-        .limit(batch)
-        .with_for_update(skip_locked=True)
-    )
-    result = session.exec(delete(IdempotencyRecord).where(pair.in_(victims)))
-    return int(result.rowcount)
+    return delete_expired(session, (IdempotencyRecord.user_id, IdempotencyRecord.key), expired, batch)
