@@ -36,9 +36,9 @@ def idempotency_key(raw: str) -> str:
     value = raw.strip()
     if len(value) >= 2 and value[0] == value[-1] == '"':
         value = value[1:-1]
-    if not 1 <= len(value) <= IDEMPOTENCY_KEY_MAX_LENGTH or not all(" " <= char <= "~" for char in value):
-        raise errors.InvalidField(IDEMPOTENCY_KEY_HEADER, KEY_MESSAGE)
-    if '"' in value or "\\" in value:
+    # Printable ASCII, but no quote or backslash (an sf-string would have to escape them).
+    printable = all(" " <= char <= "~" and char not in '"\\' for char in value)
+    if not (1 <= len(value) <= IDEMPOTENCY_KEY_MAX_LENGTH and printable):
         raise errors.InvalidField(IDEMPOTENCY_KEY_HEADER, KEY_MESSAGE)
     return value
 
